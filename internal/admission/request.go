@@ -1,0 +1,50 @@
+// Package admission decides Pod Security Admission for one request, as
+// Kubernetes' built-in PodSecurity admission does (namespace labels, modes,
+// exemptions, update exemptions, namespace dry-run), plus kubeward's narrow,
+// auditable exemptions. It knows nothing about HTTP: internal/webhook turns
+// AdmissionReviews into Requests and Responses back into AdmissionReviews.
+//
+// NOTE: this file is the API contract between admission and webhook; the
+// implementation is being written.
+package admission
+
+import (
+	"context"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Request is the part of an AdmissionRequest the decision reads. The webhook
+// decodes Object and OldObject into typed objects (*corev1.Pod,
+// *corev1.Namespace, *appsv1.Deployment, ..., *corev1.PodTemplate) for the
+// resources it handles; they are nil when absent (e.g. OldObject on create).
+type Request struct {
+	UID         string
+	Kind        schema.GroupVersionKind
+	Resource    schema.GroupVersionResource
+	SubResource string
+	Name        string
+	Namespace   string
+	Operation   string // CREATE, UPDATE, DELETE, CONNECT
+	Username    string
+	Groups      []string
+	DryRun      bool
+	Object      runtime.Object
+	OldObject   runtime.Object
+}
+
+// Response is the decision. AuditAnnotations keys are unprefixed, as
+// Kubernetes' webhook returns them (enforce-policy, audit-violations, exempt, error).
+type Response struct {
+	Allowed          bool
+	Result           *metav1.Status // set when denied or on error
+	Warnings         []string
+	AuditAnnotations map[string]string
+}
+
+// Validator decides a request. Implementations are safe for concurrent use.
+type Validator interface {
+	Validate(ctx context.Context, req *Request) *Response
+}

@@ -1,0 +1,69 @@
+// Package cli wires kubeward's commands together. Each command lives in its
+// own package under internal/cli/ and only turns flags into library calls;
+// errors are printed once, here.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kubeward/kubeward/internal/cli/clierr"
+)
+
+// Streams are the standard streams a command uses.
+type Streams = clierr.Streams
+
+// commands lists every top-level command constructor. Add new commands here.
+var commands = []func(clierr.Streams) *cobra.Command{
+	newVersionCommand,
+}
+
+// Main runs kubeward with args and returns the process exit code:
+// 0 success / no findings, 1 findings, 2 usage or input errors.
+func Main(args []string, s Streams) int {
+	root := &cobra.Command{
+		Use:           "kubeward",
+		Short:         "Enforce and audit the Kubernetes security model",
+		Long:          "kubeward checks Kubernetes objects against the Pod Security Standards, RBAC good practices and the rest of the Kubernetes security model, from manifests, admission requests or a live cluster.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetArgs(args)
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.Err)
+	for _, c := range commands {
+		root.AddCommand(c(s))
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return clierr.Usage(err) })
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	var exit *clierr.ExitError
+	if errors.As(err, &exit) && exit.Silent {
+		return exit.Code
+	}
+	fmt.Fprintf(s.Err, "kubeward: error: %v\n", err)
+	if errors.As(err, &exit) {
+		if exit.Hint != "" {
+			fmt.Fprintf(s.Err, "kubeward: hint: %s\n", exit.Hint)
+		}
+		return exit.Code
+	}
+	return clierr.CodeError
+}
+
+// IsTerminal reports whether w is a terminal (used to decide on colour).
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
