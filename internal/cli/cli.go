@@ -6,8 +6,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -56,14 +54,4 @@ func Main(args []string, s Streams) int {
 		return exit.Code
 	}
 	return clierr.CodeError
-}
-
-// IsTerminal reports whether w is a terminal (used to decide on colour).
-func IsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

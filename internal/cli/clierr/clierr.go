@@ -5,6 +5,7 @@ package clierr
 import (
 	"fmt"
 	"io"
+	"os"
 )
 
 // Exit codes shared by every command.
@@ -49,3 +50,13 @@ func Findings() error { return &ExitError{Code: CodeFindings, Silent: true} }
 
 // Failed is the silent error a command returns when it already reported input errors.
 func Failed() error { return &ExitError{Code: CodeError, Silent: true} }
+
+// IsTerminal reports whether w is a terminal (used to decide on colour).
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,142 @@
+// Package report renders findings: text for people, JSON (kubeward's public
+// output contract), SARIF 2.1.0 for code scanning, JUnit XML for CI dashboards.
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/kubeward/kubeward/internal/finding"
+)
+
+// InputError is a problem with the input, reported in the "errors" array.
+type InputError struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+}
+
+// Summary counts what a run saw. Findings counts every finding reported,
+// suppressed ones included; Suppressed counts those of them suppressed.
+type Summary struct {
+	Objects    int `json:"objects"`
+	Findings   int `json:"findings"`
+	Suppressed int `json:"suppressed"`
+	Errors     int `json:"errors"`
+}
+
+// Report is the document every renderer prints: findings and input errors
+// in input order. Its JSON encoding is the public output contract.
+type Report struct {
+	Findings []finding.Finding `json:"findings"`
+	Errors   []InputError      `json:"errors"`
+	Summary  Summary           `json:"summary"`
+}
+
+// New returns an empty report (with non-nil arrays, so JSON shows []).
+func New() *Report {
+	return &Report{Findings: []finding.Finding{}, Errors: []InputError{}}
+}
+
+// Add records a finding and counts it.
+func (r *Report) Add(f finding.Finding) {
+	r.Findings = append(r.Findings, f)
+	r.Summary.Findings++
+	if f.Suppressed {
+		r.Summary.Suppressed++
+	}
+}
+
+// AddError records an input error and counts it.
+func (r *Report) AddError(e InputError) {
+	r.Errors = append(r.Errors, e)
+	r.Summary.Errors++
+}
+
+// Unsuppressed returns the number of findings not suppressed.
+func (r *Report) Unsuppressed() int { return r.Summary.Findings - r.Summary.Suppressed }
+
+// Format is an output format.
+type Format string
+
+// The formats.
+const (
+	FormatText  Format = "text"
+	FormatJSON  Format = "json"
+	FormatSARIF Format = "sarif"
+	FormatJUnit Format = "junit"
+)
+
+// Formats lists every format, for help texts.
+var Formats = []Format{FormatText, FormatJSON, FormatSARIF, FormatJUnit}
+
+// ParseFormat parses a format name.
+func ParseFormat(s string) (Format, error) {
+	for _, f := range Formats {
+		if string(f) == s {
+			return f, nil
+		}
+	}
+	names := make([]string, len(Formats))
+	for i, f := range Formats {
+		names[i] = string(f)
+	}
+	return "", fmt.Errorf("unknown format %q (want %s)", s, strings.Join(names, ", "))
+}
+
+// Options tune rendering.
+type Options struct {
+	// Color enables ANSI colours in text output.
+	Color bool
+	// Tool is the tool's version, written into SARIF.
+	Version string
+	// Registry gives rule metadata to SARIF and text output.
+	Registry *finding.Registry
+	// Title names what was checked, e.g. "restricted:latest", for text and JUnit.
+	Title string
+}
+
+// Write renders r in format f to w.
+func Write(w io.Writer, f Format, r *Report, opts Options) error {
+	switch f {
+	case FormatText:
+		return writeText(w, r, opts)
+	case FormatJSON:
+		return writeJSON(w, r)
+	case FormatSARIF:
+		return writeSARIF(w, r, opts)
+	case FormatJUnit:
+		return writeJUnit(w, r, opts)
+	}
+	return fmt.Errorf("unknown format %q", f)
+}
+
+// objectGroup is the findings of one object, in input order.
+type objectGroup struct {
+	ref      finding.ObjectRef
+	file     string
+	findings []*finding.Finding
+}
+
+// groupByObject groups findings by object, keeping first-appearance order.
+func groupByObject(r *Report) []objectGroup {
+	var groups []objectGroup
+	index := map[string]int{}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		key := f.File + "\x00" + f.Object.String()
+		g, ok := index[key]
+		if !ok {
+			g = len(groups)
+			index[key] = g
+			groups = append(groups, objectGroup{ref: f.Object, file: f.File})
+		}
+		groups[g].findings = append(groups[g].findings, f)
+	}
+	for _, g := range groups {
+		sort.SliceStable(g.findings, func(i, j int) bool { return g.findings[i].Line < g.findings[j].Line })
+	}
+	return groups
+}

@@ -1,0 +1,98 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kubeward/kubeward/internal/finding"
+)
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiDim    = "\x1b[2m"
+	ansiRed    = "\x1b[31m"
+	ansiYellow = "\x1b[33m"
+	ansiBlue   = "\x1b[34m"
+	ansiGreen  = "\x1b[32m"
+)
+
+// writeText prints findings grouped by object, each with its location and
+// fix, then input errors, then one summary line.
+func writeText(w io.Writer, r *Report, opts Options) error {
+	bw := bufio.NewWriter(w)
+	paint := func(code, s string) string {
+		if !opts.Color {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	for _, g := range groupByObject(r) {
+		loc := ""
+		if g.file != "" {
+			loc = fmt.Sprintf("%s:%d  ", g.file, g.findings[0].Line)
+		}
+		fmt.Fprintf(bw, "%s%s\n", loc, paint(ansiBold, g.ref.String()))
+		for _, f := range g.findings {
+			sev := strings.ToUpper(string(f.Severity))
+			sevColor := ansiBlue
+			switch f.Severity {
+			case finding.SeverityCritical, finding.SeverityHigh:
+				sevColor = ansiRed
+			case finding.SeverityMedium:
+				sevColor = ansiYellow
+			}
+			head := fmt.Sprintf("  %s %s", paint(sevColor, fmt.Sprintf("%-8s", sev)), f.Rule)
+			if f.File != "" {
+				head += fmt.Sprintf("  %s:%d", f.File, f.Line)
+			}
+			if f.Container != "" {
+				head += fmt.Sprintf("  container %q", f.Container)
+			}
+			if f.Suppressed {
+				head += "  " + paint(ansiDim, "(suppressed: "+f.SuppressionReason+")")
+			}
+			fmt.Fprintln(bw, head)
+			fmt.Fprintf(bw, "           %s\n", f.Message)
+			if f.Remediation != "" {
+				fmt.Fprintf(bw, "           %s %s\n", paint(ansiGreen, "fix:"), f.Remediation)
+			}
+			for _, s := range f.Subjects {
+				fmt.Fprintf(bw, "           subject: %s\n", s)
+			}
+			for _, s := range f.Grants {
+				fmt.Fprintf(bw, "           granted by: %s\n", s)
+			}
+		}
+		fmt.Fprintln(bw)
+	}
+	if len(r.Errors) > 0 {
+		fmt.Fprintln(bw, paint(ansiBold, "Input errors:"))
+		for _, e := range r.Errors {
+			if e.Line > 0 {
+				fmt.Fprintf(bw, "  %s:%d: %s\n", e.File, e.Line, e.Message)
+			} else {
+				fmt.Fprintf(bw, "  %s: %s\n", e.File, e.Message)
+			}
+		}
+		fmt.Fprintln(bw)
+	}
+	s := r.Summary
+	title := ""
+	if opts.Title != "" {
+		title = opts.Title + ": "
+	}
+	line := fmt.Sprintf("%s%d objects, %d findings (%d suppressed), %d input errors", title, s.Objects, s.Findings, s.Suppressed, s.Errors)
+	switch {
+	case s.Errors > 0:
+		line = paint(ansiRed, line)
+	case r.Unsuppressed() > 0:
+		line = paint(ansiYellow, line)
+	default:
+		line = paint(ansiGreen, line)
+	}
+	fmt.Fprintln(bw, line)
+	return bw.Flush()
+}
