@@ -6,6 +6,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -43,6 +44,9 @@ func Main(args []string, s Streams) int {
 		return 0
 	}
 	var exit *clierr.ExitError
+	if !errors.As(err, &exit) && isCobraUsageError(err) {
+		err = clierr.Usage(err)
+	}
 	if errors.As(err, &exit) && exit.Silent {
 		return exit.Code
 	}
@@ -54,4 +58,16 @@ func Main(args []string, s Streams) int {
 		return exit.Code
 	}
 	return clierr.CodeError
+}
+
+// isCobraUsageError recognises the errors cobra itself returns for bad
+// commands and arguments (it has no typed errors for them).
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "requires exactly", "accepts at most", "invalid argument"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }

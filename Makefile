@@ -1,0 +1,34 @@
+# kubeward developer tasks. `make test` is the whole suite CI runs.
+GO ?= go
+PKGS := ./...
+
+.PHONY: all build test unit e2e lint fuzz bench rules-doc
+
+all: build
+
+build:
+	$(GO) build -o bin/kubeward ./cmd/kubeward
+
+## test: formatting, vet, unit + conformance + differential tests, then the
+## end-to-end suite against a real kube-apiserver (built once into
+## ~/.cache/kubeward-e2e; the first build takes 12-36 minutes).
+test: lint unit e2e
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+unit:
+	$(GO) test -count=1 $(PKGS)
+
+e2e:
+	./hack/e2e.sh
+
+## bench: the hot-path benchmarks with their reference implementations.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/podsecurity ./internal/manifest ./internal/scan ./internal/admission ./internal/webhook ./internal/rbac
+
+## rules-doc: regenerate docs/rules.md from the rule registry.
+rules-doc:
+	$(GO) test ./internal/rules -run TestRulesDoc -update
