@@ -2,11 +2,15 @@
 // multi-document YAML, JSON, List kinds) into typed objects that remember where
 // they came from, down to the line of any field.
 //
-// NOTE: this file is the API contract other packages build against; the
-// implementation is being written.
+// YAML is converted to JSON the way kubectl does it (sigs.k8s.io/yaml: YAML
+// 1.1 scalars, so a plain yes is a boolean) but straight from the parsed node
+// tree, and decoded strictly and case-sensitively as the API server does:
+// unknown fields, duplicate keys and values of the wrong type are reported
+// with the line they are on.
 package manifest
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 
@@ -20,17 +24,16 @@ type Object struct {
 	Namespace  string
 	Name       string
 	// Object is the typed object (*corev1.Pod, *appsv1.Deployment, *rbacv1.Role,
-	// ...) for kinds kubeward knows, else *unstructured.Unstructured.
+	// ...) for kinds registered in client-go's scheme, else
+	// *unstructured.Unstructured. Its apiVersion and kind are always set.
 	Object runtime.Object
 	// File is the path as given by the user ("-" for stdin); Line is the
 	// 1-based line where the object's document (or List item) starts.
 	File string
 	Line int
 
-	lines lineIndex
+	lines *objLines
 }
-
-type lineIndex interface{ line(path string) (int, bool) }
 
 // FieldLine returns the 1-based line of the field at path, written as
 // dotted keys with [i] list indexes and ["key"] for map keys containing dots
@@ -38,6 +41,10 @@ type lineIndex interface{ line(path string) (int, bool) }
 // or metadata.annotations["seccomp.security.alpha.kubernetes.io/pod"].
 // When the field is absent it returns the line of its nearest present
 // ancestor, and the object's start line at worst.
+//
+// FieldLine is safe for concurrent use. During the call of Read's fn it is a
+// walk of the parsed document; afterwards the first call re-parses the
+// object's document (Read keeps only its source text), later calls reuse it.
 func (o *Object) FieldLine(path string) int {
 	if o.lines != nil {
 		if l, ok := o.lines.line(path); ok {
@@ -64,16 +71,44 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Reader streams objects from paths. Set Stdin to read "-".
+// Reader streams objects from paths. Set Stdin to read "-". The zero
+// Reader is ready to use; a Reader may be used by several goroutines.
 type Reader struct {
 	Stdin io.Reader
 }
 
-// Read walks paths in order (directories recursively, files with .yaml, .yml
-// or .json, in lexical order) and calls fn for each object as it is decoded,
-// and onErr for each input problem; reading continues after a problem. The
-// Object passed to fn is only valid during the call unless fn keeps it. Read
-// returns the first error returned by fn, which stops the walk.
+// Read walks paths in order and calls fn for each object as it is decoded,
+// and onErr for each input problem; reading continues after a problem.
+//
+// A path is a file (read whatever its name), "-" for r.Stdin, or a directory,
+// walked recursively in lexical order reading the files named *.yaml, *.yml
+// or *.json (other files are not manifests and are passed over; symbolic
+// links to directories are not followed). Files are YAML streams of
+// documents separated by "---" lines, or JSON (*.json, or stdin starting
+// with { or [) holding one or more values. A document whose kind ends in
+// "List" and that has an items list yields one object per item.
+//
+// Input problems never stop the walk: a document that cannot be parsed or
+// decoded is reported to onErr and skipped, the other documents of the
+// file are still read. Unknown fields of built-in kinds are reported to
+// onErr after the object itself was passed to fn (the object decoded
+// without them). Blank documents are skipped silently.
+//
+// Read holds at most one document (or JSON file) in memory at a time; the
+// Object passed to fn is not reused by Read, so fn may keep it. Read returns
+// the first error returned by fn, which stops the walk.
 func (r *Reader) Read(paths []string, fn func(*Object) error, onErr func(*Error)) error {
-	return nil
+	return r.read(paths, fn, onErr)
+}
+
+// Decode reads one YAML or JSON stream held in data as if it were the file
+// named name (a ".json" suffix selects JSON, as does content starting with
+// { or [), with the same callbacks and errors as Read.
+func Decode(name string, data []byte, fn func(*Object) error, onErr func(*Error)) error {
+	dc := &decoder{fn: fn, onErr: onErr}
+	err := dc.readStream(name, bytes.NewReader(data), isJSONName(name) || looksJSON(data))
+	if stop, ok := err.(errStop); ok {
+		return stop.err
+	}
+	return err
 }

@@ -1,0 +1,417 @@
+package manifest
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/scheme"
+	kjson "sigs.k8s.io/json"
+)
+
+// knownTypes maps every kind registered in client-go's scheme to its Go
+// type. Unversioned kinds (Status, WatchEvent, ...) only match under the
+// group versions they are registered with.
+var knownTypes = sync.OnceValue(func() map[schema.GroupVersionKind]reflect.Type {
+	return scheme.Scheme.AllKnownTypes()
+})
+
+// newTyped returns a new typed object for gvk, or nil when the kind is not
+// built into Kubernetes.
+func newTyped(gvk schema.GroupVersionKind) runtime.Object {
+	t, ok := knownTypes()[gvk]
+	if !ok {
+		return nil
+	}
+	obj, _ := reflect.New(t).Interface().(runtime.Object)
+	return obj
+}
+
+// decoder decodes documents; it owns reusable buffers and is not safe for
+// concurrent use.
+type decoder struct {
+	em    emitter
+	fn    func(*Object) error
+	onErr func(*Error)
+}
+
+// errStop wraps the error returned by fn so that it is told apart from
+// input problems.
+type errStop struct{ err error }
+
+func (e errStop) Error() string { return e.err.Error() }
+
+// doc is one YAML document (or JSON value) of a file. Objects decoded from it
+// share it to resolve field lines: the parsed tree is kept while fn runs and
+// dropped afterwards; FieldLine re-parses src on demand.
+type doc struct {
+	mu    sync.Mutex
+	src   []byte
+	line0 int // line of src's first line in the file, 1-based
+	root  *yaml.Node
+}
+
+// tree returns the document's root content node, parsing src if needed.
+// The caller holds d.mu.
+func (d *doc) tree() *yaml.Node {
+	if d.root == nil {
+		var n yaml.Node
+		if err := yaml.Unmarshal(d.src, &n); err != nil || n.Kind != yaml.DocumentNode || len(n.Content) == 0 {
+			return nil
+		}
+		d.root = resolveAlias(n.Content[0])
+	}
+	return d.root
+}
+
+func (d *doc) release() {
+	d.mu.Lock()
+	d.root = nil
+	d.mu.Unlock()
+}
+
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 1000; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// decodeDoc decodes one document whose first line is line0 of file. It
+// returns only the error of fn (as errStop); input problems go to onErr.
+func (dc *decoder) decodeDoc(file string, src []byte, line0 int, isJSON bool) error {
+	var n yaml.Node
+	if err := yaml.Unmarshal(src, &n); err != nil {
+		line, msg := line0, strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlErrLine.FindStringSubmatch(err.Error()); m != nil {
+			l, _ := strconv.Atoi(m[1])
+			line, msg = line0+l-1, m[2]
+		}
+		what := "invalid YAML: "
+		if isJSON {
+			what = "invalid JSON: "
+		}
+		dc.onErr(&Error{File: file, Line: line, Err: errors.New(what + msg)})
+		return nil
+	}
+	if n.Kind == 0 || len(n.Content) == 0 {
+		return nil // only comments and whitespace
+	}
+	root := n.Content[0]
+	if root.Kind == yaml.ScalarNode && root.Value == "" && root.Tag == "!!null" && root.Style == 0 {
+		return nil // "---" followed by nothing
+	}
+	d := &doc{src: src, line0: line0, root: resolveAlias(root)}
+	defer d.release()
+	size := countNodes(&n)
+	abs := func(l int) int { return line0 + l - 1 }
+	obj := d.root
+	if obj.Kind != yaml.MappingNode {
+		dc.onErr(&Error{File: file, Line: abs(root.Line), Err: fmt.Errorf("expected an object with apiVersion and kind, found a %s", kindName(obj.Kind))})
+		return nil
+	}
+	apiVersion, kind, err := typeOf(obj)
+	if err != nil {
+		dc.onErr(&Error{File: file, Line: abs(err.(*emitError).line), Err: errors.New(err.Error())})
+		return nil
+	}
+	if strings.HasSuffix(kind, "List") && apiVersion != "" {
+		if items, ok := lookup(obj, "items"); ok {
+			items = resolveAlias(items)
+			if items.Kind == yaml.SequenceNode || (items.Kind == yaml.ScalarNode && items.Tag == "!!null") {
+				return dc.decodeList(file, d, items, apiVersion, kind, size)
+			}
+			if newTyped(schema.FromAPIVersionAndKind(apiVersion, kind)) != nil {
+				dc.onErr(&Error{File: file, Line: abs(items.Line), Err: fmt.Errorf("%s items must be a list, found a %s", kind, kindName(items.Kind))})
+				return nil
+			}
+		}
+	}
+	if apiVersion == "" || kind == "" {
+		dc.onErr(&Error{File: file, Line: abs(obj.Line), Err: missing(apiVersion, kind)})
+		return nil
+	}
+	return dc.decodeObject(file, d, obj, -1, apiVersion, kind, size)
+}
+
+func missing(apiVersion, kind string) error {
+	switch {
+	case apiVersion == "" && kind == "":
+		return errors.New("missing apiVersion and kind")
+	case apiVersion == "":
+		return errors.New("missing apiVersion")
+	}
+	return errors.New("missing kind")
+}
+
+// decodeList decodes each item of a List kind. Items of a typed list
+// (PodList, ...) may leave out apiVersion and kind; items of v1 List may not.
+func (dc *decoder) decodeList(file string, d *doc, items *yaml.Node, listAPIVersion, listKind string, size int) error {
+	for i, it := range items.Content {
+		line := d.line0 + it.Line - 1
+		it = resolveAlias(it)
+		if it.Kind != yaml.MappingNode {
+			dc.onErr(&Error{File: file, Line: line, Err: fmt.Errorf("%s item %d: expected an object, found a %s", listKind, i, kindName(it.Kind))})
+			continue
+		}
+		apiVersion, kind, err := typeOf(it)
+		if err != nil {
+			dc.onErr(&Error{File: file, Line: d.line0 + err.(*emitError).line - 1, Err: errors.New(err.Error())})
+			continue
+		}
+		if kind == "" && apiVersion == "" && listKind != "List" {
+			apiVersion, kind = listAPIVersion, strings.TrimSuffix(listKind, "List")
+		}
+		if apiVersion == "" || kind == "" {
+			dc.onErr(&Error{File: file, Line: line, Err: missing(apiVersion, kind)})
+			continue
+		}
+		if err := dc.decodeObject(file, d, it, i, apiVersion, kind, size); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// typeOf reads apiVersion and kind from an object mapping; absent ones are "".
+func typeOf(obj *yaml.Node) (apiVersion, kind string, err error) {
+	get := func(name string) (string, error) {
+		v, ok := lookup(obj, name)
+		if !ok {
+			return "", nil
+		}
+		v = resolveAlias(v)
+		if v.Kind == yaml.ScalarNode {
+			s, err := resolveScalar(v)
+			if err != nil {
+				return "", err
+			}
+			switch s.kind {
+			case kindString:
+				return s.text, nil
+			case kindNull:
+				return "", nil
+			}
+		}
+		return "", &emitError{v.Line, name + " must be a string"}
+	}
+	if apiVersion, err = get("apiVersion"); err != nil {
+		return "", "", err
+	}
+	kind, err = get("kind")
+	return apiVersion, kind, err
+}
+
+// decodeObject converts the object mapping n to JSON and decodes it.
+func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, item int, apiVersion, kind string, size int) error {
+	abs := func(l int) int { return d.line0 + l - 1 }
+	if err := dc.em.emit(n, size); err != nil {
+		var ee *emitError
+		line := n.Line
+		if errors.As(err, &ee) {
+			line = ee.line
+		}
+		dc.onErr(&Error{File: file, Line: abs(line), Err: errors.New(err.Error())})
+		return nil
+	}
+	gvk := schema.FromAPIVersionAndKind(apiVersion, kind)
+	var obj runtime.Object
+	var strict []error
+	if typed := newTyped(gvk); typed != nil {
+		var err error
+		strict, err = kjson.UnmarshalStrict(dc.em.buf, typed, kjson.DisallowUnknownFields)
+		if err != nil {
+			line, msg := dc.locate(err, n)
+			dc.onErr(&Error{File: file, Line: abs(line), Err: errors.New(msg)})
+			return nil
+		}
+		typed.GetObjectKind().SetGroupVersionKind(gvk)
+		obj = typed
+	} else {
+		var m map[string]any
+		if err := kjson.UnmarshalCaseSensitivePreserveInts(dc.em.buf, &m); err != nil {
+			dc.onErr(&Error{File: file, Line: abs(n.Line), Err: err})
+			return nil
+		}
+		u := &unstructured.Unstructured{Object: m}
+		u.SetAPIVersion(apiVersion)
+		u.SetKind(kind)
+		obj = u
+	}
+	o := &Object{
+		APIVersion: apiVersion,
+		Kind:       kind,
+		Object:     obj,
+		File:       file,
+		Line:       abs(n.Line),
+		lines:      &objLines{doc: d, item: item},
+	}
+	if m, ok := obj.(metav1.Object); ok {
+		o.Namespace, o.Name = m.GetNamespace(), m.GetName()
+	}
+	if err := dc.fn(o); err != nil {
+		return errStop{err}
+	}
+	for _, se := range strict {
+		msg := se.Error()
+		line := n.Line
+		var fe kjson.FieldError
+		if errors.As(se, &fe) {
+			if l, ok := fieldLine(n, fe.FieldPath()); ok {
+				line = l
+			}
+		}
+		dc.onErr(&Error{File: file, Line: abs(line), Err: errors.New(msg)})
+	}
+	return nil
+}
+
+// locate turns a JSON decoding error into a line of the object n and a
+// message naming the field path.
+func (dc *decoder) locate(err error, n *yaml.Node) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	ev := reflect.ValueOf(err)
+	if ev.Kind() != reflect.Pointer || ev.Elem().Kind() != reflect.Struct {
+		return n.Line, msg
+	}
+	off := ev.Elem().FieldByName("Offset")
+	typ := ev.Elem().FieldByName("Type")
+	if !off.IsValid() || off.Kind() != reflect.Int64 || !typ.IsValid() {
+		return n.Line, msg
+	}
+	r := dc.em.recAt(off.Int())
+	if r < 0 {
+		return n.Line, msg
+	}
+	rc := dc.em.recs[r]
+	want := "a valid value"
+	if t, ok := typ.Interface().(reflect.Type); ok && t != nil {
+		want = jsonTypeName(t)
+	}
+	return int(rc.line), fmt.Sprintf("%s: expected %s, found %s", dc.em.path(r), want, describe(rc.node))
+}
+
+// recAt returns the innermost emitted value containing JSON offset off, or -1.
+func (e *emitter) recAt(off int64) int {
+	best := -1
+	for i, r := range e.recs {
+		if int64(r.start) >= off {
+			break
+		}
+		if int64(r.end) >= off {
+			best = i
+		}
+	}
+	return best
+}
+
+// path renders the field path of record r, e.g. spec.containers[0].name.
+func (e *emitter) path(r int) string {
+	var segs []string
+	for ; r >= 0 && e.recs[r].parent >= 0; r = int(e.recs[r].parent) {
+		rc := e.recs[r]
+		if rc.index >= 0 {
+			segs = append(segs, "["+strconv.Itoa(int(rc.index))+"]")
+		} else if plainKey(rc.key) {
+			segs = append(segs, "."+rc.key)
+		} else {
+			segs = append(segs, "["+strconv.Quote(rc.key)+"]")
+		}
+	}
+	var b strings.Builder
+	for i := len(segs) - 1; i >= 0; i-- {
+		b.WriteString(segs[i])
+	}
+	return strings.TrimPrefix(b.String(), ".")
+}
+
+// plainKey reports whether k can be written bare in a field path.
+func plainKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '$') {
+			return false
+		}
+	}
+	return true
+}
+
+func jsonTypeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a base64 string"
+		}
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a " + t.String()
+}
+
+// describe names the kind of YAML value n for an error message.
+func describe(n *yaml.Node) string {
+	if n == nil {
+		return "a value"
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "an object"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		s, err := resolveScalar(n)
+		if err != nil {
+			return "a scalar"
+		}
+		v := n.Value
+		if len(v) > 40 {
+			v = v[:37] + "..."
+		}
+		switch s.kind {
+		case kindString:
+			return "string " + strconv.Quote(v)
+		case kindNull:
+			return "null"
+		case kindBool:
+			return "boolean " + v
+		default:
+			return "number " + v
+		}
+	}
+	return "a " + kindName(n.Kind)
+}
+
+func countNodes(n *yaml.Node) int {
+	c := 1
+	for _, k := range n.Content {
+		c += countNodes(k)
+	}
+	return c
+}
