@@ -21,9 +21,11 @@ import (
 // *corev1.Namespace, *appsv1.Deployment, ..., *corev1.PodTemplate) for the
 // resources it handles; they are nil when absent (e.g. OldObject on create).
 type Request struct {
-	UID         string
-	Kind        schema.GroupVersionKind
-	Resource    schema.GroupVersionResource
+	UID      string
+	Kind     schema.GroupVersionKind
+	Resource schema.GroupVersionResource
+	// SubResource is the requested subresource (AdmissionRequest's
+	// requestSubResource, which Kubernetes' webhook reads), e.g. "ephemeralcontainers".
 	SubResource string
 	Name        string
 	Namespace   string
@@ -33,10 +35,17 @@ type Request struct {
 	DryRun      bool
 	Object      runtime.Object
 	OldObject   runtime.Object
+	// ObjectErr and OldObjectErr, when set, say why Object or OldObject could
+	// not be decoded; the decision reports them where Kubernetes would
+	// (after exemptions and the namespace lookup), not up front.
+	ObjectErr    error
+	OldObjectErr error
 }
 
 // Response is the decision. AuditAnnotations keys are unprefixed, as
 // Kubernetes' webhook returns them (enforce-policy, audit-violations, exempt, error).
+// A Response returned by Validate may be shared between requests: callers
+// must not modify it (copy Warnings and AuditAnnotations before changing them).
 type Response struct {
 	Allowed          bool
 	Result           *metav1.Status // set when denied or on error
