@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubeward/kubeward/internal/cli/clierr"
+	webhookcmd "github.com/kubeward/kubeward/internal/cli/webhook"
 )
 
 // Streams are the standard streams a command uses.
@@ -19,6 +20,7 @@ type Streams = clierr.Streams
 // commands lists every top-level command constructor. Add new commands here.
 var commands = []func(clierr.Streams) *cobra.Command{
 	newVersionCommand,
+	webhookcmd.NewCommand,
 }
 
 // Main runs kubeward with args and returns the process exit code:

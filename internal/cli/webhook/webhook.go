@@ -1,0 +1,205 @@
+// Package webhook is the `kubeward webhook` command: it turns flags into a
+// Pod Security admission decision (internal/admission) backed by a
+// namespace informer (internal/cluster) and serves it over HTTPS
+// (internal/webhook) until SIGTERM or SIGINT.
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubeward/kubeward/internal/admission"
+	"github.com/kubeward/kubeward/internal/cli/clierr"
+	"github.com/kubeward/kubeward/internal/cluster"
+	"github.com/kubeward/kubeward/internal/webhook"
+)
+
+type flags struct {
+	listen            string
+	certFile, keyFile string
+	kubeconfig        string
+	config            string
+	exemptions        string
+	fullDryRun        bool
+	maxBodyBytes      int64
+	requestTimeout    time.Duration
+	shutdownDelay     time.Duration
+	shutdownTimeout   time.Duration
+	syncTimeout       time.Duration
+	logFormat         string
+	logLevel          string
+}
+
+// NewCommand returns the `kubeward webhook` command.
+func NewCommand(s clierr.Streams) *cobra.Command {
+	f := &flags{}
+	cmd := &cobra.Command{
+		Use:   "webhook --tls-cert-file FILE --tls-private-key-file FILE [flags]",
+		Short: "Serve Pod Security Admission as a validating admission webhook",
+		Long: `Serve Pod Security Admission as an HTTPS validating admission webhook that
+behaves as Kubernetes' built-in PodSecurity admission: namespace labels
+pod-security.kubernetes.io/<enforce|audit|warn>[-version], the
+PodSecurityConfiguration file Kubernetes' own webhook takes (--config), and
+kubeward's narrow, auditable exemptions (--exemptions).
+
+Namespaces are read through an informer cache; /readyz fails until it has
+synced. The certificate files are re-read when they change, so rotation needs
+no restart. See docs/webhook.md and deploy/.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, os.Interrupt)
+			defer stop()
+			return run(ctx, f, s)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", ":8443", "address to serve HTTPS on")
+	fl.StringVar(&f.certFile, "tls-cert-file", "", "PEM serving certificate (chain); re-read when it changes (required)")
+	fl.StringVar(&f.keyFile, "tls-private-key-file", "", "PEM private key of the serving certificate; re-read when it changes (required)")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file; empty means the in-cluster service account")
+	fl.StringVar(&f.config, "config", "", "PodSecurityConfiguration file (pod-security.admission.config.k8s.io/v1 or v1beta1), as Kubernetes' webhook takes; empty means Kubernetes' defaults")
+	fl.StringVar(&f.exemptions, "exemptions", "", "kubeward narrow exemptions file; empty means none")
+	fl.BoolVar(&f.fullDryRun, "full-namespace-dry-run", false, "when a namespace's enforce level changes, check every pod and every workload template, without Kubernetes' 3000-pod/1s caps (needs list on workload resources)")
+	fl.Int64Var(&f.maxBodyBytes, "max-request-bytes", webhook.DefaultMaxBodyBytes, "largest AdmissionReview body accepted")
+	fl.DurationVar(&f.requestTimeout, "request-timeout", webhook.DefaultRequestTimeout, "time budget of one review (kube-apiserver's ?timeout= applies when shorter)")
+	fl.DurationVar(&f.shutdownDelay, "shutdown-delay", 5*time.Second, "on SIGTERM, keep serving this long with /readyz failing before closing the listener")
+	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", webhook.DefaultShutdownTimeout, "on SIGTERM, wait at most this long for in-flight reviews")
+	fl.DurationVar(&f.syncTimeout, "cache-sync-timeout", 0, "exit with an error if the namespace cache has not synced by then; 0 waits forever (with /readyz failing)")
+	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	return cmd
+}
+
+func run(ctx context.Context, f *flags, s clierr.Streams) error {
+	if f.certFile == "" || f.keyFile == "" {
+		return clierr.Usage(errors.New("--tls-cert-file and --tls-private-key-file are required: the webhook serves HTTPS only"))
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return clierr.Usage(fmt.Errorf("--log-level: %w", err))
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	var logger *slog.Logger
+	switch f.logFormat {
+	case "json":
+		logger = slog.New(slog.NewJSONHandler(s.Err, hopts))
+	case "text":
+		logger = slog.New(slog.NewTextHandler(s.Err, hopts))
+	default:
+		return clierr.Usage(fmt.Errorf("--log-format %q: want json or text", f.logFormat))
+	}
+
+	// Configuration errors stop the start, each one named.
+	var psConfig *admission.PodSecurityConfiguration
+	if f.config != "" {
+		c, err := admission.LoadConfig(f.config)
+		if err != nil {
+			return err
+		}
+		psConfig = c
+	}
+	var exemptions *admission.ExemptionsConfig
+	if f.exemptions != "" {
+		e, err := admission.LoadExemptions(f.exemptions)
+		if err != nil {
+			return err
+		}
+		exemptions = e
+	}
+	restCfg, err := cluster.Config(f.kubeconfig, "kubeward-webhook")
+	if err != nil {
+		return err
+	}
+	client, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return fmt.Errorf("creating Kubernetes client: %w", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics, err := webhook.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	namespaces := cluster.NewNamespaces(client)
+	aopts := admission.Options{
+		Config:              psConfig,
+		Exemptions:          exemptions,
+		Namespaces:          namespaces,
+		Pods:                cluster.Pods{Client: client},
+		Recorder:            metrics,
+		FullNamespaceDryRun: f.fullDryRun,
+	}
+	if f.fullDryRun {
+		aopts.Workloads = cluster.Workloads{Client: client}
+	}
+	decider, err := admission.New(aopts)
+	if err != nil {
+		return err
+	}
+	srv, err := webhook.New(webhook.Options{
+		Validator:       decider,
+		Logger:          logger,
+		CertFile:        f.certFile,
+		KeyFile:         f.keyFile,
+		MaxBodyBytes:    f.maxBodyBytes,
+		RequestTimeout:  f.requestTimeout,
+		Ready:           namespaces.Synced,
+		Registry:        reg,
+		Metrics:         metrics,
+		ShutdownDelay:   f.shutdownDelay,
+		ShutdownTimeout: f.shutdownTimeout,
+	})
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	namespaces.Start(ctx)
+	syncErr := make(chan error, 1)
+	go func() {
+		// Serve right away (liveness must pass while a large cluster
+		// lists); readiness waits for the cache.
+		wctx := ctx
+		if f.syncTimeout > 0 {
+			var c context.CancelFunc
+			wctx, c = context.WithTimeout(ctx, f.syncTimeout)
+			defer c()
+		}
+		if err := namespaces.WaitForSync(wctx); err != nil {
+			if ctx.Err() == nil {
+				syncErr <- err
+				cancel()
+			}
+			return
+		}
+		logger.Info("namespace cache synced; ready")
+	}()
+
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", f.listen, err)
+	}
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
+	}
+	select {
+	case err := <-syncErr:
+		return err
+	default:
+		return nil
+	}
+}

@@ -1,0 +1,190 @@
+package webhook
+
+import (
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubeward/kubeward/internal/admission"
+)
+
+// appendReview appends the AdmissionReview JSON answering the request with
+// uid to dst. The response is small and its shape fixed, so it is written by
+// hand; the output is exactly what encoding/json would produce for an
+// admission.k8s.io/v1 AdmissionReview holding only a response, except that
+// it does not escape <, > and & (JSON does not require it). Audit annotations
+// are written in sorted key order so that output is deterministic.
+func appendReview(dst []byte, uid string, resp *admission.Response) []byte {
+	dst = append(dst, `{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","response":{"uid":`...)
+	dst = appendString(dst, uid)
+	dst = append(dst, `,"allowed":`...)
+	dst = strconv.AppendBool(dst, resp.Allowed)
+	if resp.Result != nil {
+		dst = append(dst, `,"status":`...)
+		dst = appendStatus(dst, resp.Result)
+	}
+	if len(resp.AuditAnnotations) > 0 {
+		dst = append(dst, `,"auditAnnotations":{`...)
+		var keysBuf [8]string
+		keys := keysBuf[:0]
+		for k := range resp.AuditAnnotations {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, k)
+			dst = append(dst, ':')
+			dst = appendString(dst, resp.AuditAnnotations[k])
+		}
+		dst = append(dst, '}')
+	}
+	if len(resp.Warnings) > 0 {
+		dst = append(dst, `,"warnings":[`...)
+		for i, w := range resp.Warnings {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, w)
+		}
+		dst = append(dst, ']')
+	}
+	return append(dst, "}}\n"...)
+}
+
+// appendStatus writes the metav1.Status fields kube-apiserver reads from a
+// webhook's result: status, message, reason, details and code.
+func appendStatus(dst []byte, s *metav1.Status) []byte {
+	dst = append(dst, `{"metadata":{}`...)
+	if s.Status != "" {
+		dst = append(dst, `,"status":`...)
+		dst = appendString(dst, s.Status)
+	}
+	if s.Message != "" {
+		dst = append(dst, `,"message":`...)
+		dst = appendString(dst, s.Message)
+	}
+	if s.Reason != "" {
+		dst = append(dst, `,"reason":`...)
+		dst = appendString(dst, string(s.Reason))
+	}
+	if d := s.Details; d != nil {
+		dst = append(dst, `,"details":{`...)
+		first := true
+		field := func(name, v string) {
+			if v == "" {
+				return
+			}
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = append(dst, '"')
+			dst = append(dst, name...)
+			dst = append(dst, `":`...)
+			dst = appendString(dst, v)
+		}
+		field("name", d.Name)
+		field("group", d.Group)
+		field("kind", d.Kind)
+		field("uid", string(d.UID))
+		if len(d.Causes) > 0 {
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = append(dst, `"causes":[`...)
+			for i, c := range d.Causes {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = append(dst, '{')
+				n := 0
+				for _, kv := range [3][2]string{{"reason", string(c.Type)}, {"message", c.Message}, {"field", c.Field}} {
+					if kv[1] == "" {
+						continue
+					}
+					if n > 0 {
+						dst = append(dst, ',')
+					}
+					n++
+					dst = append(dst, '"')
+					dst = append(dst, kv[0]...)
+					dst = append(dst, `":`...)
+					dst = appendString(dst, kv[1])
+				}
+				dst = append(dst, '}')
+			}
+			dst = append(dst, ']')
+		}
+		if d.RetryAfterSeconds != 0 {
+			if !first {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `"retryAfterSeconds":`...)
+			dst = strconv.AppendInt(dst, int64(d.RetryAfterSeconds), 10)
+		}
+		dst = append(dst, '}')
+	}
+	if s.Code != 0 {
+		dst = append(dst, `,"code":`...)
+		dst = strconv.AppendInt(dst, int64(s.Code), 10)
+	}
+	return append(dst, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD and
+// U+2028/U+2029 are escaped, as encoding/json does.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

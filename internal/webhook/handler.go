@@ -1,0 +1,235 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubeward/kubeward/internal/admission"
+)
+
+// bufPool recycles request and response buffers; buffers that grew past
+// maxPooledBuf are dropped so one huge review does not pin memory.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+const maxPooledBuf = 256 << 10
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if cap(*b) > maxPooledBuf {
+		return
+	}
+	*b = (*b)[:0]
+	bufPool.Put(b)
+}
+
+// ignoredPodSubresources are the pod subresources Kubernetes' PodSecurity
+// admission allows without looking at the object (whose kind is then not a
+// Pod: PodExecOptions, Binding, Eviction, ...). Their objects are not decoded.
+var ignoredPodSubresources = map[string]bool{
+	"exec": true, "attach": true, "binding": true, "eviction": true,
+	"log": true, "portforward": true, "proxy": true, "status": true,
+}
+
+// serveReview handles one AdmissionReview.
+func (s *Server) serveReview(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	wrote := false
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			// A bug, never bad input: answer 500 so kube-apiserver applies
+			// the webhook's failurePolicy, and keep serving.
+			s.logger.Error("panic serving admission review", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if !wrote {
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}
+	}()
+
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		s.reject(w, r, start, http.StatusMethodNotAllowed, "admission reviews must be POSTed")
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			s.reject(w, r, start, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type %q is not application/json", ct))
+			return
+		}
+	}
+	max := s.opts.MaxBodyBytes
+	if r.ContentLength > max {
+		s.reject(w, r, start, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, max))
+		return
+	}
+
+	buf := getBuf()
+	defer putBuf(buf)
+	body, err := readBody(r.Body, *buf, max, r.ContentLength)
+	*buf = body[:0]
+	if err != nil {
+		if errors.Is(err, errTooLarge) {
+			s.reject(w, r, start, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds the limit of %d bytes", max))
+		} else {
+			s.reject(w, r, start, http.StatusBadRequest, "reading request body: "+err.Error())
+		}
+		return
+	}
+	if len(body) == 0 {
+		s.reject(w, r, start, http.StatusBadRequest, "empty request body")
+		return
+	}
+
+	var env reviewEnvelope
+	if err := decodeReview(body, &env); err != nil {
+		s.reject(w, r, start, http.StatusBadRequest, err.Error())
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.timeout(r))
+	defer cancel()
+
+	er := env.Request
+	req := new(admission.Request)
+	toRequest(er, req)
+	resource, resp := s.decide(ctx, er, req)
+
+	out := getBuf()
+	defer putBuf(out)
+	*out = appendReview((*out)[:0], req.UID, resp)
+	wrote = true
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(*out))}
+	_, _ = w.Write(*out)
+
+	decision := "allow"
+	if !resp.Allowed {
+		decision = "deny"
+	}
+	latency := time.Since(start)
+	s.metrics.observeLatency(resource, decision, latency)
+	s.logger.LogAttrs(ctx, slog.LevelInfo, "admission review",
+		slog.String("uid", req.UID),
+		slog.String("kind", req.Kind.Kind),
+		slog.String("namespace", req.Namespace),
+		slog.String("name", req.Name),
+		slog.String("operation", req.Operation),
+		slog.String("decision", decision),
+		slog.Duration("latency", latency))
+}
+
+var jsonContentType = []string{"application/json"}
+
+// decide decodes the request's objects and asks the validator. It returns
+// the resource label and the response, which is never nil.
+func (s *Server) decide(ctx context.Context, er *requestEnvelope, req *admission.Request) (string, *admission.Response) {
+	gr := req.Resource.GroupResource()
+	kind, ok := resources[gr]
+	if !ok {
+		// Fail open: a resource outside Pod Security's scope carries no pod
+		// this webhook could check; it reaches us only through a webhook
+		// configuration that lists it by mistake. Say so in the audit log.
+		return "other", &admission.Response{
+			Allowed: true,
+			AuditAnnotations: map[string]string{
+				"error": fmt.Sprintf("kubeward does not evaluate resource %q", gr.String()),
+			},
+		}
+	}
+	// Decode the objects the decision reads, once. Subresource requests
+	// other than a pod's own (ephemeralcontainers, resize) carry other kinds
+	// and are decided without their object, as Kubernetes does. A decoding
+	// error goes to the decision, which reports it where Kubernetes would:
+	// after exemptions and the namespace lookup (pods and namespaces are then
+	// denied with 400, workloads admitted with an "error" annotation).
+	// kube-apiserver only sends objects it encoded itself, so only hand-made
+	// requests get there.
+	if req.SubResource == "" || (kind.label == "pod" && !ignoredPodSubresources[req.SubResource]) {
+		req.Object, req.ObjectErr = decodeObject(er.Object, kind)
+		if kind.oldObject && req.Operation == "UPDATE" {
+			req.OldObject, req.OldObjectErr = decodeObject(er.OldObject, kind)
+		}
+	}
+	resp := s.opts.Validator.Validate(ctx, req)
+	if resp == nil {
+		// A validator bug. Fail closed for what Kubernetes enforces (pods,
+		// namespaces), open for workloads, which it never denies.
+		s.logger.Error("validator returned no response", "uid", req.UID)
+		if kind.label == "controller" {
+			return kind.label, &admission.Response{Allowed: true, AuditAnnotations: map[string]string{"error": "internal error: no decision"}}
+		}
+		return kind.label, &admission.Response{Result: &metav1.Status{
+			Status: metav1.StatusFailure, Code: http.StatusInternalServerError,
+			Reason: metav1.StatusReasonInternalError, Message: "internal error: no decision",
+		}}
+	}
+	return kind.label, resp
+}
+
+// timeout returns the request's deadline budget: RequestTimeout, or the
+// ?timeout= kube-apiserver appends when it is shorter.
+func (s *Server) timeout(r *http.Request) time.Duration {
+	d := s.opts.RequestTimeout
+	q := r.URL.RawQuery
+	for q != "" {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		if v, ok := strings.CutPrefix(kv, "timeout="); ok {
+			if t, err := time.ParseDuration(v); err == nil && t > 0 && t < d {
+				d = t
+			}
+		}
+	}
+	return d
+}
+
+// reject answers a request that is not a usable AdmissionReview.
+func (s *Server) reject(w http.ResponseWriter, r *http.Request, start time.Time, code int, msg string) {
+	http.Error(w, msg, code)
+	latency := time.Since(start)
+	s.metrics.observeLatency("other", "error", latency)
+	s.logger.LogAttrs(r.Context(), slog.LevelWarn, "bad admission request",
+		slog.Int("code", code), slog.String("error", msg), slog.String("remote", r.RemoteAddr), slog.Duration("latency", latency))
+}
+
+var errTooLarge = errors.New("request body too large")
+
+// readBody reads r into buf (reusing its capacity), failing with
+// errTooLarge past max bytes. size is the Content-Length, -1 if unknown.
+func readBody(r io.Reader, buf []byte, max, size int64) ([]byte, error) {
+	if size > 0 && int64(cap(buf)) < size+1 {
+		buf = make([]byte, 0, size+1)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > max {
+			return buf, errTooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
