@@ -87,7 +87,9 @@ func (o oracleNamespaces) GetNamespace(_ context.Context, name string) (*corev1.
 
 type oraclePods struct{ w *world }
 
-func (o oraclePods) ListPods(_ context.Context, ns string) ([]*corev1.Pod, error) { return o.w.list(ns) }
+func (o oraclePods) ListPods(_ context.Context, ns string) ([]*corev1.Pod, error) {
+	return o.w.list(ns)
+}
 
 // events records metric events of either implementation in one form.
 type events struct{ list []string }

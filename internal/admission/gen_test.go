@@ -266,7 +266,9 @@ func (g *gen) labels() map[string]string {
 }
 
 // validLevel and validVersion return random valid configuration values.
-func (g *gen) validLevel() string { return g.pick("privileged", "privileged", "baseline", "restricted") }
+func (g *gen) validLevel() string {
+	return g.pick("privileged", "privileged", "baseline", "restricted")
+}
 func (g *gen) validVersion() string {
 	return g.pick("latest", "latest", "v1.0", "v1.24", "v1.37", "v1.40")
 }
