@@ -36,7 +36,8 @@ func allowPrivilegeEscalationV1Dot25(r *report, meta *metav1.ObjectMeta, spec *c
 
 func allowPrivilegeEscalationV1Dot8(r *report, _ *metav1.ObjectMeta, spec *corev1.PodSpec) bool {
 	bad := false
-	for ref, c := range containers(spec) {
+	for i := range numContainers(spec) {
+		ref, c := containerAt(spec, i)
 		sc := c.SecurityContext
 		if sc != nil && sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation {
 			continue

@@ -49,7 +49,8 @@ func appArmorProfileV1Dot0(r *report, meta *metav1.ObjectMeta, spec *corev1.PodS
 		r.values = append(r.values, string(psc.AppArmorProfile.Type))
 		r.constField("spec.securityContext.appArmorProfile.type", "", FixSet, `"RuntimeDefault"`)
 	}
-	for ref, c := range containers(spec) {
+	for i := range numContainers(spec) {
+		ref, c := containerAt(spec, i)
 		if sc := c.SecurityContext; sc != nil && sc.AppArmorProfile != nil && !appArmorTypeAllowed(sc.AppArmorProfile.Type) {
 			if r == nil {
 				return true

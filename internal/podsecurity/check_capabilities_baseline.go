@@ -37,7 +37,8 @@ func defaultCapability(c corev1.Capability) bool {
 }
 
 func capabilitiesBaselineV1Dot0(r *report, _ *metav1.ObjectMeta, spec *corev1.PodSpec) bool {
-	for ref, c := range containers(spec) {
+	for i := range numContainers(spec) {
+		ref, c := containerAt(spec, i)
 		if c.SecurityContext == nil || c.SecurityContext.Capabilities == nil {
 			continue
 		}

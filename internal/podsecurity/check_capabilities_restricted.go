@@ -36,7 +36,8 @@ func capabilitiesRestrictedV1Dot25(r *report, meta *metav1.ObjectMeta, spec *cor
 
 func capabilitiesRestrictedV1Dot22(r *report, _ *metav1.ObjectMeta, spec *corev1.PodSpec) bool {
 	// r.names: containers missing drop ALL; r.extra: containers adding forbidden ones.
-	for ref, c := range containers(spec) {
+	for i := range numContainers(spec) {
+		ref, c := containerAt(spec, i)
 		var caps *corev1.Capabilities
 		if c.SecurityContext != nil {
 			caps = c.SecurityContext.Capabilities

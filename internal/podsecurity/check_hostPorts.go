@@ -28,7 +28,8 @@ var checkHostPorts = checkDef{
 }
 
 func hostPortsV1Dot0(r *report, _ *metav1.ObjectMeta, spec *corev1.PodSpec) bool {
-	for ref, c := range containers(spec) {
+	for i := range numContainers(spec) {
+		ref, c := containerAt(spec, i)
 		containerBad := false
 		for j := range c.Ports {
 			p := c.Ports[j].HostPort

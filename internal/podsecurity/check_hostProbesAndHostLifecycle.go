@@ -26,7 +26,8 @@ var checkHostProbesAndHostLifecycle = checkDef{
 }
 
 func hostProbesAndHostLifecycleV1Dot34(r *report, _ *metav1.ObjectMeta, spec *corev1.PodSpec) bool {
-	for ref, c := range containers(spec) {
+	for i := range numContainers(spec) {
+		ref, c := containerAt(spec, i)
 		found := false
 		if p := c.LivenessProbe; p != nil {
 			found = probeHosts(r, ref, c.Name, ".livenessProbe", p.HTTPGet, p.TCPSocket) || found

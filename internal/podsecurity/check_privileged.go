@@ -25,7 +25,8 @@ var checkPrivileged = checkDef{
 }
 
 func privilegedV1Dot0(r *report, _ *metav1.ObjectMeta, spec *corev1.PodSpec) bool {
-	for ref, c := range containers(spec) {
+	for i := range numContainers(spec) {
+		ref, c := containerAt(spec, i)
 		if sc := c.SecurityContext; sc == nil || sc.Privileged == nil || !*sc.Privileged {
 			continue
 		}

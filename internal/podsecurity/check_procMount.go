@@ -42,7 +42,8 @@ func procMountStrict(id string) checkFn {
 }
 
 func procMountCheck(r *report, spec *corev1.PodSpec, id string) bool {
-	for ref, c := range containers(spec) {
+	for i := range numContainers(spec) {
+		ref, c := containerAt(spec, i)
 		sc := c.SecurityContext
 		if sc == nil || sc.ProcMount == nil || *sc.ProcMount == corev1.DefaultProcMount {
 			continue

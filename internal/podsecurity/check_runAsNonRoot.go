@@ -45,7 +45,8 @@ func runAsNonRootV1Dot0(r *report, _ *metav1.ObjectMeta, spec *corev1.PodSpec) b
 		return true
 	}
 	// r.names: containers setting false; r.extra: containers left unset without a pod-level true.
-	for ref, c := range containers(spec) {
+	for i := range numContainers(spec) {
+		ref, c := containerAt(spec, i)
 		if sc := c.SecurityContext; sc != nil && sc.RunAsNonRoot != nil {
 			if *sc.RunAsNonRoot {
 				continue

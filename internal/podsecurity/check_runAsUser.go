@@ -44,7 +44,8 @@ func runAsUserV1Dot23(r *report, _ *metav1.ObjectMeta, spec *corev1.PodSpec) boo
 		podBad = true
 		r.constField("spec.securityContext.runAsUser", "", FixSet, "1000")
 	}
-	for ref, c := range containers(spec) {
+	for i := range numContainers(spec) {
+		ref, c := containerAt(spec, i)
 		if sc := c.SecurityContext; sc == nil || sc.RunAsUser == nil || *sc.RunAsUser != 0 {
 			continue
 		}

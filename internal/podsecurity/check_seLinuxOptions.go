@@ -63,7 +63,8 @@ func seLinuxOptions(r *report, spec *corev1.PodSpec, typeAllowed func(string) bo
 			seLinuxFields(r, &st, o, typeAllowed, cref{}, false, "")
 		}
 	}
-	for ref, c := range containers(spec) {
+	for i := range numContainers(spec) {
+		ref, c := containerAt(spec, i)
 		if c.SecurityContext == nil || c.SecurityContext.SELinuxOptions == nil {
 			continue
 		}

@@ -68,7 +68,8 @@ func seccompProfileBaselineV1Dot0(r *report, meta *metav1.ObjectMeta, spec *core
 		}
 		r.extra = append(r.extra, seccompPodAnnotation)
 	}
-	for _, c := range containers(spec) {
+	for i := range numContainers(spec) {
+		_, c := containerAt(spec, i)
 		if v, ok := containerSeccompAnnotation(meta.Annotations, c.Name); ok && !seccompAnnotationAllowed(v) {
 			if r == nil {
 				return true
@@ -94,7 +95,11 @@ func seccompProfileBaselineV1Dot0(r *report, meta *metav1.ObjectMeta, spec *core
 	}
 	detailEnd := len(r.buf)
 	for _, k := range r.extra {
-		r.annotationField(k, strings.TrimPrefix(k, seccompContainerAnnotationPrefix), FixSet, `"runtime/default"`)
+		container := ""
+		if name, ok := strings.CutPrefix(k, seccompContainerAnnotationPrefix); ok {
+			container = name
+		}
+		r.annotationField(k, container, FixSet, `"runtime/default"`)
 	}
 	r.addSpan("seccompProfile_baseline", "seccompProfile", d, detailEnd)
 	return true
@@ -110,7 +115,8 @@ func seccompProfileBaselineV1Dot19(r *report, _ *metav1.ObjectMeta, spec *corev1
 		r.values = append(r.values, string(psc.SeccompProfile.Type))
 		r.constField("spec.securityContext.seccompProfile.type", "", FixSet, `"RuntimeDefault"`)
 	}
-	for ref, c := range containers(spec) {
+	for i := range numContainers(spec) {
+		ref, c := containerAt(spec, i)
 		if sc := c.SecurityContext; sc != nil && sc.SeccompProfile != nil && !seccompTypeAllowed(sc.SeccompProfile.Type) {
 			if r == nil {
 				return true

@@ -50,7 +50,8 @@ func seccompProfileRestrictedV1Dot19(r *report, _ *metav1.ObjectMeta, spec *core
 		}
 	}
 	// r.names: containers setting a forbidden type; r.extra: containers left unset without a pod-level profile.
-	for ref, c := range containers(spec) {
+	for i := range numContainers(spec) {
+		ref, c := containerAt(spec, i)
 		if sc := c.SecurityContext; sc != nil && sc.SeccompProfile != nil {
 			if seccompTypeAllowed(sc.SeccompProfile.Type) {
 				continue

@@ -37,7 +37,8 @@ func windowsHostProcessV1Dot0(r *report, _ *metav1.ObjectMeta, spec *corev1.PodS
 		}
 		r.constField("spec.securityContext.windowsOptions.hostProcess", "", FixSet, "false")
 	}
-	for ref, c := range containers(spec) {
+	for i := range numContainers(spec) {
+		ref, c := containerAt(spec, i)
 		if c.SecurityContext == nil || !hostProcess(c.SecurityContext.WindowsOptions) {
 			continue
 		}

@@ -61,11 +61,6 @@ func putReport(r *report) {
 	if cap(r.buf) > maxPooledBuf || cap(r.fields) > maxPooledBuf/32 {
 		return
 	}
-	clear(r.names[:cap(r.names)])
-	clear(r.values[:cap(r.values)])
-	clear(r.extra[:cap(r.extra)])
-	clear(r.fields[:cap(r.fields)])
-	clear(r.viols[:cap(r.viols)])
 	reportPool.Put(r)
 }
 
