@@ -145,8 +145,8 @@ func TestEdgeCases(t *testing.T) {
 			lv:   "baseline:v1.18",
 			mutate: func(p *corev1.Pod) {
 				p.Annotations = map[string]string{
-					"seccomp.security.alpha.kubernetes.io/pod":           "unconfined",
-					"container.seccomp.security.alpha.kubernetes.io/app": "localhost/ok",
+					"seccomp.security.alpha.kubernetes.io/pod":            "unconfined",
+					"container.seccomp.security.alpha.kubernetes.io/app":  "localhost/ok",
 					"container.seccomp.security.alpha.kubernetes.io/init": "",
 				}
 			},
