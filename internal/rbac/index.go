@@ -33,10 +33,10 @@ type nsName struct{ ns, name string }
 
 // Role is a Role or ClusterRole with its effective rules (after aggregation).
 type Role struct {
-	Key     ObjectKey
-	Rules   []rbacv1.PolicyRule
-	Source  Source
-	Labels  map[string]string
+	Key    ObjectKey
+	Rules  []rbacv1.PolicyRule
+	Source Source
+	Labels map[string]string
 	// Aggregated is true when Rules were computed from an aggregationRule.
 	Aggregated bool
 }

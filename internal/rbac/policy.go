@@ -33,9 +33,9 @@ func (k ObjectKey) String() string {
 
 // Workload is a pod, or an object with a pod template, that runs as a service account.
 type Workload struct {
-	Key      ObjectKey
+	Key        ObjectKey
 	APIVersion string
-	Spec     *corev1.PodSpec
+	Spec       *corev1.PodSpec
 }
 
 // Policy is the set of objects the engine reasons about. Build it with Add

@@ -1,0 +1,93 @@
+// Package bootstrap holds Kubernetes' default RBAC policy: the ClusterRoles,
+// ClusterRoleBindings, Roles and RoleBindings a fresh kube-apiserver v1.37
+// creates at start-up (label kubernetes.io/bootstrapping=rbac-defaults),
+// dumped from a real one into policy.yaml (see test/e2e/rbac_bootstrap_test.go,
+// which regenerates it with -update-bootstrap and otherwise checks it against
+// a fresh server). Aggregated roles (admin, edit, view, ...) are stored with
+// their aggregationRule and no rules: the engine computes them.
+package bootstrap
+
+import (
+	_ "embed"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	yamlutil "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+)
+
+//go:embed policy.yaml
+var policyYAML []byte
+
+// Version is the Kubernetes version the policy was dumped from.
+const Version = "v1.37.2"
+
+// YAML returns the policy as multi-document YAML.
+func YAML() []byte { return policyYAML }
+
+var (
+	once    sync.Once
+	objects []runtime.Object
+	loadErr error
+)
+
+// Objects returns the default policy's objects (*rbacv1.ClusterRole,
+// *rbacv1.ClusterRoleBinding, *rbacv1.Role, *rbacv1.RoleBinding), decoded
+// once. Callers must not modify them.
+func Objects() ([]runtime.Object, error) {
+	once.Do(func() { objects, loadErr = Decode(policyYAML) })
+	return objects, loadErr
+}
+
+// Decode decodes multi-document YAML holding only RBAC objects.
+func Decode(data []byte) ([]runtime.Object, error) {
+	r := yamlutil.NewYAMLReader(bufioReader(data))
+	var out []runtime.Object
+	for i := 0; ; i++ {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", i+1, err)
+		}
+		if len(bytes.TrimSpace(doc)) == 0 {
+			continue
+		}
+		var meta struct {
+			Kind string `json:"kind"`
+		}
+		var generic map[string]any
+		if err := yaml.Unmarshal(doc, &generic); err != nil {
+			return nil, fmt.Errorf("document %d: %w", i+1, err)
+		}
+		if generic == nil {
+			continue // only comments
+		}
+		if err := yaml.Unmarshal(doc, &meta); err != nil {
+			return nil, fmt.Errorf("document %d: %w", i+1, err)
+		}
+		var obj runtime.Object
+		switch meta.Kind {
+		case "ClusterRole":
+			obj = &rbacv1.ClusterRole{}
+		case "ClusterRoleBinding":
+			obj = &rbacv1.ClusterRoleBinding{}
+		case "Role":
+			obj = &rbacv1.Role{}
+		case "RoleBinding":
+			obj = &rbacv1.RoleBinding{}
+		default:
+			return nil, fmt.Errorf("document %d: unexpected kind %q", i+1, meta.Kind)
+		}
+		if err := yaml.UnmarshalStrict(doc, obj); err != nil {
+			return nil, fmt.Errorf("document %d (%s): %w", i+1, meta.Kind, err)
+		}
+		out = append(out, obj)
+	}
+}
