@@ -77,7 +77,9 @@ type constAuthorizer struct {
 	reason string
 }
 
-func (c constAuthorizer) Authorize(*Attributes) Result { return Result{Decision: c.d, Reason: c.reason} }
+func (c constAuthorizer) Authorize(*Attributes) Result {
+	return Result{Decision: c.d, Reason: c.reason}
+}
 
 // AlwaysAllow is the AlwaysAllow mode.
 var AlwaysAllow Authorizer = constAuthorizer{d: Allow}

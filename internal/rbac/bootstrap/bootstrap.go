@@ -8,8 +8,8 @@
 package bootstrap
 
 import (
-	_ "embed"
 	"bytes"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
