@@ -110,7 +110,7 @@ func (e *events) RecordNarrowExemption(name string, _ *Request) {
 type oracleEvents struct{ list []string }
 
 func oracleResource(r schema.GroupVersionResource) string {
-	return ResourceLabel(r) // same mapping; checked against Kubernetes' metrics in TestLabels
+	return ResourceLabel(r) // same mapping; checked in TestEvaluationLabelsMatchKubernetes
 }
 
 func (e *oracleEvents) RecordEvaluation(d psmetrics.Decision, lv psapi.LevelVersion, m psmetrics.Mode, a psapi.Attributes) {
@@ -481,3 +481,11 @@ func TestDifferentialNamespaceLimits(t *testing.T) {
 		})
 	}
 }
+
+// nopOracleRecorder records nothing, for benchmarks.
+type nopOracleRecorder struct{}
+
+func (*nopOracleRecorder) RecordEvaluation(psmetrics.Decision, psapi.LevelVersion, psmetrics.Mode, psapi.Attributes) {
+}
+func (*nopOracleRecorder) RecordExemption(psapi.Attributes)   {}
+func (*nopOracleRecorder) RecordError(bool, psapi.Attributes) {}

@@ -193,9 +193,9 @@ func (a *Admission) evaluate(req *Request, policy Policy, policyErr error, subj 
 		a.rec.RecordExemption(req)
 		return exemptRuntimeClassResponse
 	}
-	annotations := make(map[string]string, 2)
+	var errAnnotation string
 	if policyErr != nil {
-		annotations[AnnotationError] = "Failed to parse policy: " + policyErr.Error()
+		errAnnotation = "Failed to parse policy: " + policyErr.Error()
 		a.rec.RecordError(false, req)
 	}
 
@@ -222,31 +222,63 @@ func (a *Admission) evaluate(req *Request, policy Policy, policyErr error, subj 
 		return vs
 	}
 
-	resp := &Response{Allowed: true}
+	var (
+		denied  *Response
+		auditAn string
+		warning string
+	)
 	if enforce {
-		annotations[AnnotationEnforcePolicy] = lvString(policy.Enforce)
 		if vs := evalAt(policy.Enforce); len(vs) > 0 {
-			resp = forbiddenResponse(req, violatesMessage("violates PodSecurity ", policy.Enforce, vs))
+			denied = forbiddenResponse(req, violatesMessage("violates PodSecurity ", policy.Enforce, vs))
 			a.rec.RecordEvaluation(DecisionDeny, policy.Enforce, ModeEnforce, req)
 		} else {
 			a.rec.RecordEvaluation(DecisionAllow, policy.Enforce, ModeEnforce, req)
 		}
 	}
 	if vs := evalAt(policy.Audit); len(vs) > 0 {
-		annotations[AnnotationAuditViolations] = violatesMessage("would violate PodSecurity ", policy.Audit, vs)
+		auditAn = violatesMessage("would violate PodSecurity ", policy.Audit, vs)
 		a.rec.RecordEvaluation(DecisionDeny, policy.Audit, ModeAudit, req)
 	}
 	// No warnings on a request that is denied anyway.
-	if resp.Allowed {
+	if denied == nil {
 		if vs := evalAt(policy.Warn); len(vs) > 0 {
-			resp.Warnings = []string{violatesMessage("would violate PodSecurity ", policy.Warn, vs)}
+			warning = violatesMessage("would violate PodSecurity ", policy.Warn, vs)
 			a.rec.RecordEvaluation(DecisionDeny, policy.Warn, ModeWarn, req)
 		}
 	}
 	if nm.matched {
-		nm.annotate(annotations)
 		for _, name := range nm.usedNames() {
 			a.rec.RecordNarrowExemption(name, req)
+		}
+	}
+
+	// The common outcome, allowed with nothing to report, is a shared response.
+	if denied == nil && errAnnotation == "" && auditAn == "" && warning == "" && !nm.matched {
+		if !enforce {
+			return allowedResponse
+		}
+		if r := sharedEnforcedResponse(policy.Enforce); r != nil {
+			return r
+		}
+	}
+	annotations := make(map[string]string, 3)
+	if errAnnotation != "" {
+		annotations[AnnotationError] = errAnnotation
+	}
+	if enforce {
+		annotations[AnnotationEnforcePolicy] = lvString(policy.Enforce)
+	}
+	if auditAn != "" {
+		annotations[AnnotationAuditViolations] = auditAn
+	}
+	if nm.matched {
+		nm.annotate(annotations)
+	}
+	resp := denied
+	if resp == nil {
+		resp = &Response{Allowed: true}
+		if warning != "" {
+			resp.Warnings = []string{warning}
 		}
 	}
 	resp.AuditAnnotations = annotations

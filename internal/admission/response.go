@@ -6,6 +6,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/kubeward/kubeward/internal/podsecurity"
 )
 
 // Shared responses; Validate's callers must not modify them.
@@ -24,6 +26,30 @@ var (
 		AnnotationExempt: "runtimeClass",
 	}}
 )
+
+// enforcedResponses are the shared responses for an allowed pod with nothing
+// to report but the enforce policy, indexed like lvStrings.
+var enforcedResponses = func() (t [len(lvStrings)][len(lvStrings[0])]*Response) {
+	for l := range t {
+		for m := range t[l] {
+			t[l][m] = &Response{Allowed: true, AuditAnnotations: map[string]string{AnnotationEnforcePolicy: lvStrings[l][m]}}
+		}
+	}
+	return t
+}()
+
+// sharedEnforcedResponse returns the shared response for an allowed pod
+// checked against lv, or nil for an uncommon version.
+func sharedEnforcedResponse(lv podsecurity.LevelVersion) *Response {
+	m := 0
+	if !lv.Version.IsLatest() {
+		m = lv.Version.Minor() + 1
+	}
+	if int(lv.Level) < len(enforcedResponses) && m < len(enforcedResponses[0]) {
+		return enforcedResponses[lv.Level][m]
+	}
+	return nil
+}
 
 // forbiddenResponse denies a request for policy violations with Kubernetes'
 // Forbidden status: `pods "x" is forbidden: <msg>`.
