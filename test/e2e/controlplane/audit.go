@@ -175,7 +175,7 @@ rules:
 - level: Metadata
   resources:
   - group: ""
-    resources: ["pods", "pods/ephemeralcontainers", "namespaces", "podtemplates", "replicationcontrollers"]
+    resources: ["pods", "pods/ephemeralcontainers", "namespaces", "namespaces/status", "podtemplates", "replicationcontrollers"]
   - group: "apps"
     resources: ["deployments", "replicasets", "statefulsets", "daemonsets"]
   - group: "batch"

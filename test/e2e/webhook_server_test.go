@@ -1,0 +1,222 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubeward/kubeward/internal/admission"
+	"github.com/kubeward/kubeward/internal/cluster"
+	"github.com/kubeward/kubeward/internal/webhook"
+	"github.com/kubeward/kubeward/test/e2e/controlplane"
+)
+
+// Names of kubeward's webhooks in the ValidatingWebhookConfiguration; the API
+// server prefixes their audit annotations with them.
+const (
+	kwEnforcingWebhook = "pod-security.kubeward.io"
+	kwAdvisoryWebhook  = "advisory.pod-security.kubeward.io"
+	kwProbeNamespace   = "e2e-webhook-probe"
+)
+
+// kwOptions configures the in-process kubeward webhook.
+type kwOptions struct {
+	ConfigFile     string // PodSecurityConfiguration; empty: Kubernetes' defaults
+	ExemptionsFile string // narrow exemptions; empty: none
+}
+
+// startKubeward runs kubeward's webhook in-process on 127.0.0.1 as
+// `kubeward webhook` wires it (admission decision + namespace informer +
+// HTTPS server), authenticated to cp as a user holding only the permissions
+// the webhook needs, registers it on cp with failurePolicy Fail for pods,
+// pods/ephemeralcontainers and namespaces and Ignore for workloads (as
+// deploy/ does), and waits until the API server calls it. It stops the
+// webhook in t.Cleanup.
+func startKubeward(t testing.TB, cp *controlplane.ControlPlane, o kwOptions) {
+	t.Helper()
+	ctx := context.Background()
+
+	// Least privilege: what the webhook reads (the namespace cache with its
+	// live fallback, and pods for the namespace dry-run).
+	const user = "kubeward-webhook"
+	role := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubeward-webhook"},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
+			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"list"}},
+		},
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubeward-webhook"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
+	}
+	if _, err := cp.Client.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cp.Client.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	client, err := kubernetes.NewForConfig(cp.User(t, user))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var psConfig *admission.PodSecurityConfiguration
+	if o.ConfigFile != "" {
+		if psConfig, err = admission.LoadConfig(o.ConfigFile); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var exemptions *admission.ExemptionsConfig
+	if o.ExemptionsFile != "" {
+		if exemptions, err = admission.LoadExemptions(o.ExemptionsFile); err != nil {
+			t.Fatal(err)
+		}
+	}
+	namespaces := cluster.NewNamespaces(client)
+	decider, err := admission.New(admission.Options{
+		Config:     psConfig,
+		Exemptions: exemptions,
+		Namespaces: namespaces,
+		Pods:       cluster.Pods{Client: client},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := controlplane.NewServingCert(t)
+	logs := &kwLog{}
+	srv, err := webhook.New(webhook.Options{
+		Validator: decider,
+		Logger:    slog.New(slog.NewTextHandler(logs, nil)),
+		CertFile:  cert.CertFile,
+		KeyFile:   cert.KeyFile,
+		Ready:     namespaces.Synced,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	sctx, cancel := context.WithCancel(ctx)
+	namespaces.Start(sctx)
+	wctx, wcancel := context.WithTimeout(sctx, 30*time.Second)
+	defer wcancel()
+	if err := namespaces.WaitForSync(wctx); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(sctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-served:
+			if err != nil {
+				t.Errorf("webhook server: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("webhook server did not stop within 30s")
+		}
+		if t.Failed() {
+			t.Logf("webhook log:\n%s", lastLines(logs.String(), 20))
+		}
+	})
+
+	url := "https://" + ln.Addr().String() + "/"
+	fail, ignore := admissionregistrationv1.Fail, admissionregistrationv1.Ignore
+	cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubeward"},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{
+			controlplane.URLWebhook(kwEnforcingWebhook, url, cert.CAPEM, fail,
+				controlplane.Rule("", "v1", "pods", "pods/ephemeralcontainers", "namespaces")),
+			controlplane.URLWebhook(kwAdvisoryWebhook, url, cert.CAPEM, ignore,
+				controlplane.Rule("", "v1", "podtemplates", "replicationcontrollers"),
+				controlplane.Rule("apps", "v1", "deployments", "replicasets", "statefulsets", "daemonsets"),
+				controlplane.Rule("batch", "v1", "jobs", "cronjobs")),
+		},
+	}
+	probeNS := psaNamespace(kwProbeNamespace, map[string]string{psaEnforce: "restricted", psaWarn: "restricted"})
+	if _, err := cp.Client.CoreV1().Namespaces().Create(ctx, probeNS, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	obs := controlplane.ObservingConfig(cp.Config)
+	probe, err := kubernetes.NewForConfig(obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dryRun := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
+	cp.RegisterValidatingWebhook(t, cfg, func(ctx context.Context) (bool, error) {
+		// Both webhooks come from one object, but check each: the pod one
+		// must deny, the workload one must warn.
+		_, err := probe.CoreV1().Pods(kwProbeNamespace).Create(ctx, psaPod("probe"), dryRun)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("admission webhook %q denied the request", kwEnforcingWebhook)) {
+			return false, nil
+		}
+		rctx, o := controlplane.Observe(ctx)
+		d := psaDeployment("probe", psaPod(""))
+		if _, err := probe.AppsV1().Deployments(kwProbeNamespace).Create(rctx, d, dryRun); err != nil {
+			return false, fmt.Errorf("dry-run deployment: %w", err)
+		}
+		return len(o.Warnings()) > 0, nil
+	})
+}
+
+// psaDeployment wraps pod's spec in a one-replica Deployment named name.
+func psaDeployment(name string, pod *corev1.Pod) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       pod.Spec,
+			},
+		},
+	}
+}
+
+// kwLog is a concurrency-safe log buffer.
+type kwLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *kwLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *kwLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
