@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubeward/kubeward/internal/cli/clierr"
+	rbaccmd "github.com/kubeward/kubeward/internal/cli/rbac"
 	webhookcmd "github.com/kubeward/kubeward/internal/cli/webhook"
 )
 
@@ -21,6 +22,7 @@ type Streams = clierr.Streams
 var commands = []func(clierr.Streams) *cobra.Command{
 	newVersionCommand,
 	webhookcmd.NewCommand,
+	rbaccmd.NewCommand,
 }
 
 // Main runs kubeward with args and returns the process exit code:
