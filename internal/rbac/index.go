@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"fmt"
+	"sort"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 )
@@ -24,6 +25,11 @@ type Index struct {
 	bindings     []Binding
 	cluster      subjectIndex
 	namespaces   map[string]*subjectIndex
+	// clusterBindings and nsBindings list binding indexes by scope;
+	// namespaceNames is the sorted list of namespaces with RoleBindings.
+	clusterBindings []int32
+	nsBindings      map[string][]int32
+	namespaceNames  []string
 	// Problems lists what made the input imperfect without stopping the
 	// build (e.g. invalid aggregation selectors).
 	problems []error
@@ -90,6 +96,7 @@ func NewIndex(p *Policy, opts Options) *Index {
 		clusterRoles: make(map[string]*Role, len(p.ClusterRoles)),
 		roles:        make(map[nsName]*Role, len(p.Roles)),
 		namespaces:   map[string]*subjectIndex{},
+		nsBindings:   map[string][]int32{},
 	}
 	var aggregated map[string][]rbacv1.PolicyRule
 	if opts.Aggregate {
@@ -116,6 +123,10 @@ func NewIndex(p *Policy, opts Options) *Index {
 		key := ObjectKey{"RoleBinding", b.Namespace, b.Name}
 		ix.addBinding(Binding{Key: key, RoleRef: b.RoleRef, Subjects: b.Subjects, Source: p.Sources[key]})
 	}
+	for ns := range ix.nsBindings {
+		ix.namespaceNames = append(ix.namespaceNames, ns)
+	}
+	sort.Strings(ix.namespaceNames)
 	return ix
 }
 
@@ -142,6 +153,11 @@ func (ix *Index) addBinding(b Binding) {
 	ix.bindings = append(ix.bindings, b)
 	si := &ix.cluster
 	ns := b.Key.Namespace
+	if b.Key.Kind == "ClusterRoleBinding" {
+		ix.clusterBindings = append(ix.clusterBindings, i)
+	} else {
+		ix.nsBindings[ns] = append(ix.nsBindings[ns], i)
+	}
 	if b.Key.Kind == "RoleBinding" {
 		si = ix.namespaces[ns]
 		if si == nil {

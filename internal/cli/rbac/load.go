@@ -1,0 +1,177 @@
+package rbac
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/pflag"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kubeward/kubeward/internal/cli/clierr"
+	"github.com/kubeward/kubeward/internal/manifest"
+	"github.com/kubeward/kubeward/internal/rbac"
+	"github.com/kubeward/kubeward/internal/rbac/bootstrap"
+)
+
+// source selects where RBAC objects come from: manifests (-f) or a cluster.
+type source struct {
+	files           []string
+	kubeconfig      string
+	context         string
+	includeDefaults bool
+}
+
+func (src *source) addFlags(fl *pflag.FlagSet) {
+	fl.StringArrayVarP(&src.files, "filename", "f", nil, "manifest file or directory to read RBAC objects from (repeatable; - for stdin); without -f the cluster of the kubeconfig is read")
+	fl.StringVar(&src.kubeconfig, "kubeconfig", "", "kubeconfig file of the cluster to read (default: $KUBECONFIG or ~/.kube/config)")
+	fl.StringVar(&src.context, "context", "", "kubeconfig context to use")
+	fl.BoolVar(&src.includeDefaults, "include-defaults", true, "with -f, add the roles and bindings every kube-apiserver "+bootstrap.Version+" creates at start-up (system:basic-user, system:discovery, admin/edit/view, cluster-admin, ...)")
+}
+
+// loaded is what a command works on.
+type loaded struct {
+	index  *rbac.Index
+	errors []*manifest.Error
+}
+
+// load reads the objects and builds the index. Input problems are returned
+// in loaded.errors (the caller reports them and exits 2); a returned error
+// means nothing could be read.
+func (src *source) load(stdin io.Reader) (*loaded, error) {
+	p := &rbac.Policy{}
+	out := &loaded{}
+	if len(src.files) == 0 {
+		if err := src.loadCluster(p); err != nil {
+			return nil, err
+		}
+		out.index = rbac.NewIndex(p, rbac.Options{})
+		return out, nil
+	}
+	if src.kubeconfig != "" || src.context != "" {
+		return nil, clierr.Usage(errors.New("-f and --kubeconfig/--context are exclusive: read manifests or a cluster"))
+	}
+	if src.includeDefaults {
+		objs, err := bootstrap.Objects()
+		if err != nil {
+			return nil, fmt.Errorf("default policy: %w", err)
+		}
+		for _, o := range objs {
+			p.Add(o, rbac.Source{Default: true})
+		}
+	}
+	r := manifest.Reader{Stdin: stdin}
+	err := r.Read(src.files, func(o *manifest.Object) error {
+		p.Add(o.Object, rbac.Source{File: o.File, Line: o.Line})
+		return nil
+	}, func(e *manifest.Error) { out.errors = append(out.errors, e) })
+	if err != nil {
+		return nil, err
+	}
+	out.index = rbac.NewIndex(p, rbac.Options{Aggregate: true})
+	for _, e := range out.index.Problems() {
+		out.errors = append(out.errors, &manifest.Error{File: "(aggregation)", Err: e})
+	}
+	return out, nil
+}
+
+func (src *source) restClient() (kubernetes.Interface, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if src.kubeconfig != "" {
+		rules.ExplicitPath = src.kubeconfig
+	}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: src.context}).ClientConfig()
+	if err != nil {
+		return nil, &clierr.ExitError{Code: clierr.CodeError, Err: fmt.Errorf("loading kubeconfig: %w", err), Hint: "give manifests with -f, or a cluster with --kubeconfig/--context"}
+	}
+	cfg.QPS, cfg.Burst = 50, 100
+	cfg.UserAgent = "kubeward-rbac"
+	return kubernetes.NewForConfig(cfg)
+}
+
+// loadCluster lists every object the engine uses. The cluster's own
+// aggregation controller has already computed aggregated roles, and its
+// default policy is part of what is listed.
+func (src *source) loadCluster(p *rbac.Policy) error {
+	c, err := src.restClient()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	opts := metav1.ListOptions{}
+	var objs []runtime.Object
+	addAll := func(what string, list func() ([]runtime.Object, error)) {
+		if err != nil {
+			return
+		}
+		var got []runtime.Object
+		got, err = list()
+		if err != nil {
+			err = fmt.Errorf("listing %s: %w", what, err)
+		}
+		objs = append(objs, got...)
+	}
+	addAll("clusterroles", func() ([]runtime.Object, error) {
+		l, err := c.RbacV1().ClusterRoles().List(ctx, opts)
+		return items(l, err, func(i int) runtime.Object { return &l.Items[i] }, func() int { return len(l.Items) })
+	})
+	addAll("clusterrolebindings", func() ([]runtime.Object, error) {
+		l, err := c.RbacV1().ClusterRoleBindings().List(ctx, opts)
+		return items(l, err, func(i int) runtime.Object { return &l.Items[i] }, func() int { return len(l.Items) })
+	})
+	addAll("roles", func() ([]runtime.Object, error) {
+		l, err := c.RbacV1().Roles("").List(ctx, opts)
+		return items(l, err, func(i int) runtime.Object { return &l.Items[i] }, func() int { return len(l.Items) })
+	})
+	addAll("rolebindings", func() ([]runtime.Object, error) {
+		l, err := c.RbacV1().RoleBindings("").List(ctx, opts)
+		return items(l, err, func(i int) runtime.Object { return &l.Items[i] }, func() int { return len(l.Items) })
+	})
+	addAll("serviceaccounts", func() ([]runtime.Object, error) {
+		l, err := c.CoreV1().ServiceAccounts("").List(ctx, opts)
+		return items(l, err, func(i int) runtime.Object { return &l.Items[i] }, func() int { return len(l.Items) })
+	})
+	addAll("namespaces", func() ([]runtime.Object, error) {
+		l, err := c.CoreV1().Namespaces().List(ctx, opts)
+		return items(l, err, func(i int) runtime.Object { return &l.Items[i] }, func() int { return len(l.Items) })
+	})
+	addAll("resourcequotas", func() ([]runtime.Object, error) {
+		l, err := c.CoreV1().ResourceQuotas("").List(ctx, opts)
+		return items(l, err, func(i int) runtime.Object { return &l.Items[i] }, func() int { return len(l.Items) })
+	})
+	addAll("pods", func() ([]runtime.Object, error) {
+		l, err := c.CoreV1().Pods("").List(ctx, opts)
+		return items(l, err, func(i int) runtime.Object { return &l.Items[i] }, func() int { return len(l.Items) })
+	})
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		p.Add(o, rbac.Source{Cluster: true, Default: isBootstrap(o)})
+	}
+	p.ServiceAccountsListed = true
+	return nil
+}
+
+func items(list any, err error, at func(int) runtime.Object, n func() int) ([]runtime.Object, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]runtime.Object, n())
+	for i := range out {
+		out[i] = at(i)
+	}
+	return out, nil
+}
+
+// isBootstrap reports whether a cluster object is part of the default policy.
+func isBootstrap(o runtime.Object) bool {
+	m, ok := o.(metav1.Object)
+	return ok && m.GetLabels()["kubernetes.io/bootstrapping"] == "rbac-defaults"
+}
