@@ -174,13 +174,19 @@ func (ix *Index) Risks(opts RiskOptions) []finding.Finding {
 		}
 		obj := finding.ObjectRef{APIVersion: "rbac.authorization.k8s.io/v1", Kind: b.Key.Kind, Namespace: b.Key.Namespace, Name: b.Key.Name}
 		subjects := make([]string, 0, len(b.Subjects))
+		names := make([]string, 0, len(b.Subjects))
 		for _, s := range b.Subjects {
 			if s.Kind == rbacv1.ServiceAccountKind && s.Namespace == "" {
 				s.Namespace = b.Key.Namespace
 			}
 			subjects = append(subjects, FormatSubject(s))
+			if s.Namespace != "" {
+				names = append(names, s.Kind+" "+s.Namespace+"/"+s.Name)
+			} else {
+				names = append(names, s.Kind+" "+s.Name)
+			}
 		}
-		who := strings.Join(subjects, ", ")
+		who := strings.Join(names, ", ")
 		if who == "" {
 			who = "no subject"
 		}
@@ -265,7 +271,7 @@ func (ix *Index) Risks(opts RiskOptions) []finding.Finding {
 		}
 		apiVersion := "rbac.authorization.k8s.io/v1"
 		emit(RuleWildcard, finding.ObjectRef{APIVersion: apiVersion, Kind: r.Key.Kind, Namespace: r.Key.Namespace, Name: r.Key.Name}, r.Source,
-			fmt.Sprintf("%s %s uses * in verbs, resources or apiGroups (%d rules)", r.Key.Kind, r.Key.Name, len(idx)), ix.boundSubjects(r), g)
+			fmt.Sprintf("%s %s uses * in verbs, resources or apiGroups (%s)", r.Key.Kind, r.Key.Name, plural(len(idx), "rule")), ix.boundSubjects(r), g)
 	}
 	ix.automountRisks(emit)
 	ix.quotaRisks(emit, capsFor)
@@ -543,4 +549,11 @@ func (ix *Index) knownNamespaces() map[string]bool {
 	}
 	delete(out, "")
 	return out
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
