@@ -12,6 +12,7 @@ import (
 
 	"github.com/kubeward/kubeward/internal/cli/clierr"
 	rbaccmd "github.com/kubeward/kubeward/internal/cli/rbac"
+	scancmd "github.com/kubeward/kubeward/internal/cli/scan"
 	webhookcmd "github.com/kubeward/kubeward/internal/cli/webhook"
 )
 
@@ -21,6 +22,8 @@ type Streams = clierr.Streams
 // commands lists every top-level command constructor. Add new commands here.
 var commands = []func(clierr.Streams) *cobra.Command{
 	newVersionCommand,
+	scancmd.NewCommand,
+	newRulesCommand,
 	webhookcmd.NewCommand,
 	rbaccmd.NewCommand,
 }

@@ -30,11 +30,11 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 		return code + s + ansiReset
 	}
 	for _, g := range groupByObject(r) {
-		loc := ""
+		fmt.Fprintf(bw, "%s", paint(ansiBold, g.ref.String()))
 		if g.file != "" {
-			loc = fmt.Sprintf("%s:%d  ", g.file, g.findings[0].Line)
+			fmt.Fprintf(bw, "  (%s)", g.file)
 		}
-		fmt.Fprintf(bw, "%s%s\n", loc, paint(ansiBold, g.ref.String()))
+		fmt.Fprintln(bw)
 		for _, f := range g.findings {
 			sev := strings.ToUpper(string(f.Severity))
 			sevColor := ansiBlue
@@ -84,7 +84,8 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 	if opts.Title != "" {
 		title = opts.Title + ": "
 	}
-	line := fmt.Sprintf("%s%d objects, %d findings (%d suppressed), %d input errors", title, s.Objects, s.Findings, s.Suppressed, s.Errors)
+	line := fmt.Sprintf("%s%s, %s (%d suppressed), %s", title,
+		plural(s.Objects, "object"), plural(s.Findings, "finding"), s.Suppressed, plural(s.Errors, "input error"))
 	switch {
 	case s.Errors > 0:
 		line = paint(ansiRed, line)
@@ -95,4 +96,11 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 	}
 	fmt.Fprintln(bw, line)
 	return bw.Flush()
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
