@@ -47,7 +47,7 @@ func allowPrivilegeEscalationV1Dot8(r *report, _ *metav1.ObjectMeta, spec *corev
 		}
 		bad = true
 		r.names = append(r.names, c.Name)
-		r.containerField(ref, ".securityContext.allowPrivilegeEscalation", c.Name, FixSet, "false")
+		r.containerField(ref, ".securityContext.allowPrivilegeEscalation", FixSet, "false")
 	}
 	if bad {
 		d := r.startDetail()

@@ -57,7 +57,7 @@ func appArmorProfileV1Dot0(r *report, meta *metav1.ObjectMeta, spec *corev1.PodS
 			}
 			r.names = append(r.names, c.Name)
 			r.values = append(r.values, string(sc.AppArmorProfile.Type))
-			r.containerField(ref, ".securityContext.appArmorProfile.type", c.Name, FixSet, `"RuntimeDefault"`)
+			r.containerField(ref, ".securityContext.appArmorProfile.type", FixSet, `"RuntimeDefault"`)
 		}
 	}
 	if meta != nil {
@@ -70,7 +70,7 @@ func appArmorProfileV1Dot0(r *report, meta *metav1.ObjectMeta, spec *corev1.PodS
 			}
 		}
 	}
-	if r == nil {
+	if r == nil || !podBad && len(r.names) == 0 && len(r.extra) == 0 {
 		return false
 	}
 

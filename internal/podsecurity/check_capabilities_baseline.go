@@ -52,13 +52,13 @@ func capabilitiesBaselineV1Dot0(r *report, _ *metav1.ObjectMeta, spec *corev1.Po
 			}
 			containerBad = true
 			r.values = append(r.values, string(capability))
-			r.containerItemField(ref, ".securityContext.capabilities.add", j, "", c.Name, FixRemove, string(capability))
+			r.containerItemField(ref, ".securityContext.capabilities.add", j, "", FixRemove, string(capability))
 		}
 		if containerBad {
 			r.names = append(r.names, c.Name)
 		}
 	}
-	if r == nil {
+	if r == nil || len(r.names) == 0 {
 		return false
 	}
 	d := r.startDetail()

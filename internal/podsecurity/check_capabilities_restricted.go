@@ -56,7 +56,7 @@ func capabilitiesRestrictedV1Dot22(r *report, _ *metav1.ObjectMeta, spec *corev1
 				return true
 			}
 			r.names = append(r.names, c.Name)
-			r.containerField(ref, ".securityContext.capabilities.drop", c.Name, FixSet, `["ALL"]`)
+			r.containerField(ref, ".securityContext.capabilities.drop", FixSet, `["ALL"]`)
 		}
 		if caps == nil {
 			continue
@@ -71,13 +71,13 @@ func capabilitiesRestrictedV1Dot22(r *report, _ *metav1.ObjectMeta, spec *corev1
 			}
 			addsForbidden = true
 			r.values = append(r.values, string(a))
-			r.containerItemField(ref, ".securityContext.capabilities.add", j, "", c.Name, FixRemove, string(a))
+			r.containerItemField(ref, ".securityContext.capabilities.add", j, "", FixRemove, string(a))
 		}
 		if addsForbidden {
 			r.extra = append(r.extra, c.Name)
 		}
 	}
-	if r == nil {
+	if r == nil || len(r.names) == 0 && len(r.extra) == 0 {
 		return false
 	}
 	d := r.startDetail()

@@ -31,21 +31,27 @@ func hostNamespacesV1Dot0(r *report, _ *metav1.ObjectMeta, spec *corev1.PodSpec)
 	if r == nil {
 		return true
 	}
+	if spec.HostNetwork {
+		r.constField("spec.hostNetwork", "", FixSet, "false")
+	}
+	if spec.HostPID {
+		r.constField("spec.hostPID", "", FixSet, "false")
+	}
+	if spec.HostIPC {
+		r.constField("spec.hostIPC", "", FixSet, "false")
+	}
 	d := r.startDetail()
 	sep := ""
 	if spec.HostNetwork {
 		r.str("hostNetwork=true")
-		r.constField("spec.hostNetwork", "", FixSet, "false")
 		sep = ", "
 	}
 	if spec.HostPID {
 		r.str(sep, "hostPID=true")
-		r.constField("spec.hostPID", "", FixSet, "false")
 		sep = ", "
 	}
 	if spec.HostIPC {
 		r.str(sep, "hostIPC=true")
-		r.constField("spec.hostIPC", "", FixSet, "false")
 	}
 	r.add("hostNamespaces", "host namespaces", d)
 	return true

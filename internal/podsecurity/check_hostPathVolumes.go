@@ -36,7 +36,7 @@ func hostPathVolumesV1Dot0(r *report, _ *metav1.ObjectMeta, spec *corev1.PodSpec
 		r.names = append(r.names, v.Name)
 		r.indexedField("spec.volumes", i, ".hostPath", "", FixRemove, "")
 	}
-	if r == nil {
+	if r == nil || len(r.names) == 0 {
 		return false
 	}
 	d := r.startDetail()

@@ -41,13 +41,13 @@ func hostPortsV1Dot0(r *report, _ *metav1.ObjectMeta, spec *corev1.PodSpec) bool
 			}
 			containerBad = true
 			r.ports = append(r.ports, p)
-			r.containerItemField(ref, ".ports", j, ".hostPort", c.Name, FixRemove, "")
+			r.containerItemField(ref, ".ports", j, ".hostPort", FixRemove, "")
 		}
 		if containerBad {
 			r.names = append(r.names, c.Name)
 		}
 	}
-	if r == nil {
+	if r == nil || len(r.names) == 0 {
 		return false
 	}
 	// Kubernetes sorts the ports as decimal strings ("10" before "9").

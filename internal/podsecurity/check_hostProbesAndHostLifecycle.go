@@ -30,29 +30,29 @@ func hostProbesAndHostLifecycleV1Dot34(r *report, _ *metav1.ObjectMeta, spec *co
 		ref, c := containerAt(spec, i)
 		found := false
 		if p := c.LivenessProbe; p != nil {
-			found = probeHosts(r, ref, c.Name, ".livenessProbe", p.HTTPGet, p.TCPSocket) || found
+			found = probeHosts(r, ref, ".livenessProbe", p.HTTPGet, p.TCPSocket) || found
 		}
 		if r == nil && found {
 			return true
 		}
 		if p := c.ReadinessProbe; p != nil {
-			found = probeHosts(r, ref, c.Name, ".readinessProbe", p.HTTPGet, p.TCPSocket) || found
+			found = probeHosts(r, ref, ".readinessProbe", p.HTTPGet, p.TCPSocket) || found
 		}
 		if r == nil && found {
 			return true
 		}
 		if p := c.StartupProbe; p != nil {
-			found = probeHosts(r, ref, c.Name, ".startupProbe", p.HTTPGet, p.TCPSocket) || found
+			found = probeHosts(r, ref, ".startupProbe", p.HTTPGet, p.TCPSocket) || found
 		}
 		if r == nil && found {
 			return true
 		}
 		if l := c.Lifecycle; l != nil {
 			if h := l.PostStart; h != nil {
-				found = probeHosts(r, ref, c.Name, ".lifecycle.postStart", h.HTTPGet, h.TCPSocket) || found
+				found = probeHosts(r, ref, ".lifecycle.postStart", h.HTTPGet, h.TCPSocket) || found
 			}
 			if h := l.PreStop; h != nil {
-				found = probeHosts(r, ref, c.Name, ".lifecycle.preStop", h.HTTPGet, h.TCPSocket) || found
+				found = probeHosts(r, ref, ".lifecycle.preStop", h.HTTPGet, h.TCPSocket) || found
 			}
 		}
 		if found {
@@ -62,7 +62,7 @@ func hostProbesAndHostLifecycleV1Dot34(r *report, _ *metav1.ObjectMeta, spec *co
 			r.names = append(r.names, c.Name)
 		}
 	}
-	if r == nil {
+	if r == nil || len(r.names) == 0 {
 		return false
 	}
 	names := sortedSet(r.names)
@@ -77,7 +77,7 @@ func hostProbesAndHostLifecycleV1Dot34(r *report, _ *metav1.ObjectMeta, spec *co
 
 // probeHosts reports whether a handler sets a host; with r it records the
 // hosts and their fields.
-func probeHosts(r *report, ref cref, container, handler string, httpGet *corev1.HTTPGetAction, tcp *corev1.TCPSocketAction) bool {
+func probeHosts(r *report, ref cref, handler string, httpGet *corev1.HTTPGetAction, tcp *corev1.TCPSocketAction) bool {
 	found := false
 	if httpGet != nil && httpGet.Host != "" {
 		found = true
@@ -86,7 +86,7 @@ func probeHosts(r *report, ref cref, container, handler string, httpGet *corev1.
 			start := r.markPath()
 			r.buf = ref.appendPath(r.buf)
 			r.str(handler, ".httpGet.host")
-			r.pathField(start, container, FixRemove, "")
+			r.refField(start, ref, FixRemove, "")
 		}
 	}
 	if tcp != nil && tcp.Host != "" {
@@ -96,7 +96,7 @@ func probeHosts(r *report, ref cref, container, handler string, httpGet *corev1.
 			start := r.markPath()
 			r.buf = ref.appendPath(r.buf)
 			r.str(handler, ".tcpSocket.host")
-			r.pathField(start, container, FixRemove, "")
+			r.refField(start, ref, FixRemove, "")
 		}
 	}
 	return found

@@ -34,9 +34,9 @@ func privilegedV1Dot0(r *report, _ *metav1.ObjectMeta, spec *corev1.PodSpec) boo
 			return true
 		}
 		r.names = append(r.names, c.Name)
-		r.containerField(ref, ".securityContext.privileged", c.Name, FixSet, "false")
+		r.containerField(ref, ".securityContext.privileged", FixSet, "false")
 	}
-	if r == nil {
+	if r == nil || len(r.names) == 0 {
 		return false
 	}
 	d := r.startDetail()

@@ -53,9 +53,9 @@ func procMountCheck(r *report, spec *corev1.PodSpec, id string) bool {
 		}
 		r.names = append(r.names, c.Name)
 		r.values = append(r.values, string(*sc.ProcMount))
-		r.containerField(ref, ".securityContext.procMount", c.Name, FixSet, `"Default"`)
+		r.containerField(ref, ".securityContext.procMount", FixSet, `"Default"`)
 	}
-	if r == nil {
+	if r == nil || len(r.names) == 0 {
 		return false
 	}
 	d := r.startDetail()

@@ -108,7 +108,7 @@ func restrictedVolumesV1Dot0(r *report, _ *metav1.ObjectMeta, spec *corev1.PodSp
 			r.pathField(start, "", FixRemove, "")
 		}
 	}
-	if r == nil {
+	if r == nil || len(r.names) == 0 {
 		return false
 	}
 	types := sortedSet(r.values)

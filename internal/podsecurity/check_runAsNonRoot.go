@@ -55,7 +55,7 @@ func runAsNonRootV1Dot0(r *report, _ *metav1.ObjectMeta, spec *corev1.PodSpec) b
 				return true
 			}
 			r.names = append(r.names, c.Name)
-			r.containerField(ref, ".securityContext.runAsNonRoot", c.Name, FixSet, "true")
+			r.containerField(ref, ".securityContext.runAsNonRoot", FixSet, "true")
 			continue
 		}
 		if podSet {
@@ -66,15 +66,14 @@ func runAsNonRootV1Dot0(r *report, _ *metav1.ObjectMeta, spec *corev1.PodSpec) b
 		}
 		r.extra = append(r.extra, c.Name)
 	}
-	if r == nil {
+	if r == nil || !podFalse && len(r.names) == 0 && len(r.extra) == 0 {
 		return false
 	}
 	if podFalse || len(r.extra) > 0 {
 		// One pod-level setting fixes the pod and every container left unset;
 		// put it first, as a person reads it.
-		r.fields = append(r.fields, pendingField{})
-		copy(r.fields[r.fieldMark+1:], r.fields[r.fieldMark:])
-		r.fields[r.fieldMark] = pendingField{constPath: "spec.securityContext.runAsNonRoot", op: FixSet, value: "true"}
+		r.constField("spec.securityContext.runAsNonRoot", "", FixSet, "true")
+		r.moveLastFieldFirst()
 	}
 	d := r.startDetail()
 	if podFalse || len(r.names) > 0 {

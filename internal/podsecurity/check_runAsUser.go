@@ -53,9 +53,9 @@ func runAsUserV1Dot23(r *report, _ *metav1.ObjectMeta, spec *corev1.PodSpec) boo
 			return true
 		}
 		r.names = append(r.names, c.Name)
-		r.containerField(ref, ".securityContext.runAsUser", c.Name, FixSet, "1000")
+		r.containerField(ref, ".securityContext.runAsUser", FixSet, "1000")
 	}
-	if r == nil {
+	if r == nil || !podBad && len(r.names) == 0 {
 		return false
 	}
 	d := r.startDetail()

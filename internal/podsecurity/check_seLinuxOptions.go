@@ -60,7 +60,7 @@ func seLinuxOptions(r *report, spec *corev1.PodSpec, typeAllowed func(string) bo
 				return true
 			}
 			podBad = true
-			seLinuxFields(r, &st, o, typeAllowed, cref{}, false, "")
+			seLinuxFields(r, &st, o, typeAllowed, cref{}, false)
 		}
 	}
 	for i := range numContainers(spec) {
@@ -76,9 +76,9 @@ func seLinuxOptions(r *report, spec *corev1.PodSpec, typeAllowed func(string) bo
 			return true
 		}
 		r.names = append(r.names, c.Name)
-		seLinuxFields(r, &st, o, typeAllowed, ref, true, c.Name)
+		seLinuxFields(r, &st, o, typeAllowed, ref, true)
 	}
-	if r == nil {
+	if r == nil || !podBad && len(r.names) == 0 {
 		return false
 	}
 	types := sortedSet(r.values)
@@ -111,7 +111,7 @@ func seLinuxOptions(r *report, spec *corev1.PodSpec, typeAllowed func(string) bo
 }
 
 // seLinuxFields records the forbidden parts of o, set on the pod or on container ref.
-func seLinuxFields(r *report, st *seLinuxState, o *corev1.SELinuxOptions, typeAllowed func(string) bool, ref cref, inContainer bool, container string) {
+func seLinuxFields(r *report, st *seLinuxState, o *corev1.SELinuxOptions, typeAllowed func(string) bool, ref cref, inContainer bool) {
 	field := func(suffix, value string) {
 		start := r.markPath()
 		if inContainer {
@@ -120,7 +120,11 @@ func seLinuxFields(r *report, st *seLinuxState, o *corev1.SELinuxOptions, typeAl
 			r.str("spec")
 		}
 		r.str(".securityContext.seLinuxOptions.", suffix)
-		r.pathField(start, container, FixRemove, value)
+		if inContainer {
+			r.refField(start, ref, FixRemove, value)
+		} else {
+			r.pathField(start, "", FixRemove, value)
+		}
 	}
 	if !typeAllowed(o.Type) {
 		r.values = append(r.values, o.Type)

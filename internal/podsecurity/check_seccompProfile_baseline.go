@@ -77,7 +77,7 @@ func seccompProfileBaselineV1Dot0(r *report, meta *metav1.ObjectMeta, spec *core
 			r.names = append(r.names, c.Name)
 		}
 	}
-	if r == nil {
+	if r == nil || len(r.extra) == 0 && len(r.names) == 0 {
 		return false
 	}
 	for _, name := range sortedSet(r.names) {
@@ -123,10 +123,10 @@ func seccompProfileBaselineV1Dot19(r *report, _ *metav1.ObjectMeta, spec *corev1
 			}
 			r.names = append(r.names, c.Name)
 			r.values = append(r.values, string(sc.SeccompProfile.Type))
-			r.containerField(ref, ".securityContext.seccompProfile.type", c.Name, FixSet, `"RuntimeDefault"`)
+			r.containerField(ref, ".securityContext.seccompProfile.type", FixSet, `"RuntimeDefault"`)
 		}
 	}
-	if r == nil {
+	if r == nil || !podBad && len(r.names) == 0 {
 		return false
 	}
 	seccompExplicitDetail(r, podBad, "seccompProfile_baseline")

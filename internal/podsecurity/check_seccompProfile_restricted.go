@@ -61,7 +61,7 @@ func seccompProfileRestrictedV1Dot19(r *report, _ *metav1.ObjectMeta, spec *core
 			}
 			r.names = append(r.names, c.Name)
 			r.values = append(r.values, string(sc.SeccompProfile.Type))
-			r.containerField(ref, ".securityContext.seccompProfile.type", c.Name, FixSet, `"RuntimeDefault"`)
+			r.containerField(ref, ".securityContext.seccompProfile.type", FixSet, `"RuntimeDefault"`)
 			continue
 		}
 		if podSet {
@@ -72,14 +72,13 @@ func seccompProfileRestrictedV1Dot19(r *report, _ *metav1.ObjectMeta, spec *core
 		}
 		r.extra = append(r.extra, c.Name)
 	}
-	if r == nil {
+	if r == nil || !podBad && len(r.names) == 0 && len(r.extra) == 0 {
 		return false
 	}
 	if podBad || len(r.extra) > 0 {
 		// One pod-level profile fixes the pod and every container left unset.
-		r.fields = append(r.fields, pendingField{})
-		copy(r.fields[r.fieldMark+1:], r.fields[r.fieldMark:])
-		r.fields[r.fieldMark] = pendingField{constPath: "spec.securityContext.seccompProfile.type", op: FixSet, value: `"RuntimeDefault"`}
+		r.constField("spec.securityContext.seccompProfile.type", "", FixSet, `"RuntimeDefault"`)
+		r.moveLastFieldFirst()
 	}
 	if podBad || len(r.names) > 0 {
 		seccompExplicitDetail(r, podBad, "seccompProfile_restricted")

@@ -46,9 +46,9 @@ func windowsHostProcessV1Dot0(r *report, _ *metav1.ObjectMeta, spec *corev1.PodS
 			return true
 		}
 		r.names = append(r.names, c.Name)
-		r.containerField(ref, ".securityContext.windowsOptions.hostProcess", c.Name, FixSet, "false")
+		r.containerField(ref, ".securityContext.windowsOptions.hostProcess", FixSet, "false")
 	}
-	if r == nil {
+	if r == nil || !podBad && len(r.names) == 0 {
 		return false
 	}
 	d := r.startDetail()

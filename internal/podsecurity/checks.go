@@ -11,10 +11,11 @@ import (
 	"github.com/kubeward/kubeward/internal/finding"
 )
 
-// checkFn is one version of a check. With r == nil it only reports whether
-// the pod fails, allocates nothing and must not use r; with r != nil it is
-// only called on a pod it fails, and records the violation in r (exactly
-// one call of r.add). spec is never nil; meta may be nil.
+// checkFn is one version of a check; it reports whether the pod fails. With
+// r == nil it allocates nothing and may stop at the first problem; with
+// r != nil it also records the violation in r (exactly one r.add) when the
+// pod fails, and leaves r untouched when it passes. spec is never nil; meta
+// may be nil.
 type checkFn func(r *report, meta *metav1.ObjectMeta, spec *corev1.PodSpec) bool
 
 // versioned is the behaviour of a check from minor version minVersion

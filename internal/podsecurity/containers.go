@@ -68,3 +68,14 @@ func isWindows(spec *corev1.PodSpec) bool {
 func inUserNamespace(spec *corev1.PodSpec) bool {
 	return spec.HostUsers != nil && !*spec.HostUsers
 }
+
+// flatIndex is the inverse of containerAt.
+func flatIndex(spec *corev1.PodSpec, c cref) int {
+	switch c.kind {
+	case initContainer:
+		return c.index
+	case regularContainer:
+		return len(spec.InitContainers) + c.index
+	}
+	return len(spec.InitContainers) + len(spec.Containers) + c.index
+}

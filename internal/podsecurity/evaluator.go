@@ -92,24 +92,23 @@ func (e *Evaluator) appendViolations(dst []Violation, lv LevelVersion, meta *met
 	if spec == nil {
 		spec = &emptySpec
 	}
-	var failed uint32
+	// Run the checks in their cheap pass/fail mode until one fails; from
+	// there on run each in report mode (a passing check then adds nothing),
+	// so a compliant pod allocates nothing and a failing one runs each check
+	// once, except the first failing one.
 	for i := range checks {
-		if checks[i].fn(nil, meta, spec) {
-			failed |= 1 << i
+		if !checks[i].fn(nil, meta, spec) {
+			continue
 		}
-	}
-	if failed == 0 {
+		r := getReport()
+		for j := i; j < len(checks); j++ {
+			r.resetScratch()
+			checks[j].fn(r, meta, spec)
+		}
+		dst = r.appendTo(dst, spec)
+		putReport(r)
 		return dst
 	}
-	r := getReport()
-	for i := range checks {
-		if failed&(1<<i) != 0 {
-			r.resetScratch()
-			checks[i].fn(r, meta, spec)
-		}
-	}
-	dst = r.appendTo(dst)
-	putReport(r)
 	return dst
 }
 

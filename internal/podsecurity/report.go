@@ -4,12 +4,14 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
-// report collects the violations of one evaluation. Checks run twice: first
-// with a nil *report, where they only say whether the pod fails (and must not
-// touch the report), then, for the failing ones only, with a report that they
-// fill with the reason, the detail and the offending fields.
+// report collects the violations of one evaluation. Checks first run with a
+// nil *report, where they only say whether the pod fails; from the first
+// failing check on, the evaluator runs them with a report that the failing
+// ones fill with the reason, the detail and the offending fields.
 //
 // Every string a report builds (details, paths) goes into one byte buffer
 // that becomes a single string at the end, so a failing pod costs three
@@ -35,12 +37,36 @@ type pendingViolation struct {
 	fields        span // indexes into report.fields
 }
 
+// pendingField is a Field whose strings are spans of buf, indexes into
+// constant tables or a reference to a container of the pod, so that the
+// pending lists hold no pointers: filling them costs no GC write barrier and
+// copies no container name.
 type pendingField struct {
-	constPath string // the path when it is a constant, else ""
-	path      span   // the path in buf when constPath is ""
-	container string
-	op        FixOp
-	value     string
+	path, container, value span
+	ref                    int32 // container of the field: kind<<24 | index, or -1 (use the container span)
+	valueConst             int8  // index into fixValues, or -1 (use the value span)
+	op                     uint8 // index into fixOps
+}
+
+// fixValues are the values fixes usually carry.
+var fixValues = [...]string{"", "false", "true", `"RuntimeDefault"`, `"runtime/default"`, `["ALL"]`, `"Default"`, "1000", "{}"}
+
+func fixValueIndex(v string) int8 {
+	for i, c := range fixValues {
+		if c == v {
+			return int8(i)
+		}
+	}
+	return -1
+}
+
+var fixOps = [...]FixOp{FixSet, FixRemove}
+
+func fixOpIndex(op FixOp) uint8 {
+	if op == FixRemove {
+		return 1
+	}
+	return 0
 }
 
 var reportPool = sync.Pool{New: func() any { return new(report) }}
@@ -74,7 +100,9 @@ func (r *report) resetScratch() {
 
 // constField adds an offending field whose path is a constant.
 func (r *report) constField(path, container string, op FixOp, value string) {
-	r.fields = append(r.fields, pendingField{constPath: path, container: container, op: op, value: value})
+	start := len(r.buf)
+	r.buf = append(r.buf, path...)
+	r.pathField(start, container, op, value)
 }
 
 // markPath returns the start of a path about to be appended to r.buf.
@@ -82,15 +110,35 @@ func (r *report) markPath() int { return len(r.buf) }
 
 // pathField adds an offending field whose path was appended to r.buf since start.
 func (r *report) pathField(start int, container string, op FixOp, value string) {
-	r.fields = append(r.fields, pendingField{path: span{start, len(r.buf)}, container: container, op: op, value: value})
+	f := pendingField{path: span{start, len(r.buf)}, ref: -1, op: fixOpIndex(op)}
+	r.buf = append(r.buf, container...)
+	f.container = span{f.path.end, len(r.buf)}
+	r.setValue(&f, value)
+	r.fields = append(r.fields, f)
+}
+
+// refField adds an offending field of container ref whose path was appended
+// to r.buf since start.
+func (r *report) refField(start int, ref cref, op FixOp, value string) {
+	f := pendingField{path: span{start, len(r.buf)}, ref: int32(ref.kind)<<24 | int32(ref.index), op: fixOpIndex(op)}
+	r.setValue(&f, value)
+	r.fields = append(r.fields, f)
+}
+
+func (r *report) setValue(f *pendingField, value string) {
+	if f.valueConst = fixValueIndex(value); f.valueConst < 0 {
+		start := len(r.buf)
+		r.buf = append(r.buf, value...)
+		f.value = span{start, len(r.buf)}
+	}
 }
 
 // containerField adds the field suffix of container ref (suffix starts with ".").
-func (r *report) containerField(ref cref, suffix, container string, op FixOp, value string) {
+func (r *report) containerField(ref cref, suffix string, op FixOp, value string) {
 	start := len(r.buf)
 	r.buf = ref.appendPath(r.buf)
 	r.buf = append(r.buf, suffix...)
-	r.pathField(start, container, op, value)
+	r.refField(start, ref, op, value)
 }
 
 // indexedField adds the field prefix[i]suffix.
@@ -129,7 +177,7 @@ func (r *report) add(check, reason string, detailStart int) {
 }
 
 // appendTo turns the pending violations into Violations appended to dst.
-func (r *report) appendTo(dst []Violation) []Violation {
+func (r *report) appendTo(dst []Violation, spec *corev1.PodSpec) []Violation {
 	if len(r.viols) == 0 {
 		return dst
 	}
@@ -137,12 +185,22 @@ func (r *report) appendTo(dst []Violation) []Violation {
 	var fields []Field
 	if len(r.fields) > 0 {
 		fields = make([]Field, len(r.fields))
-		for i, f := range r.fields {
-			path := f.constPath
-			if path == "" {
-				path = s[f.path.start:f.path.end]
+		for i := range r.fields {
+			f := &r.fields[i]
+			out := &fields[i]
+			out.Path = s[f.path.start:f.path.end]
+			if f.ref >= 0 {
+				_, c := containerAt(spec, flatIndex(spec, cref{containerKind(f.ref >> 24), int(f.ref & 0xffffff)}))
+				out.Container = c.Name
+			} else if f.container.end > f.container.start {
+				out.Container = s[f.container.start:f.container.end]
 			}
-			fields[i] = Field{Path: path, Container: f.container, Fix: Fix{Op: f.op, Value: f.value}}
+			out.Fix.Op = fixOps[f.op]
+			if f.valueConst >= 0 {
+				out.Fix.Value = fixValues[f.valueConst]
+			} else {
+				out.Fix.Value = s[f.value.start:f.value.end]
+			}
 		}
 	}
 	dst = slices.Grow(dst, len(r.viols))
@@ -221,7 +279,7 @@ func containsString(ss []string, s string) bool { return slices.Contains(ss, s) 
 
 // containerItemField adds the field <container>list[i]suffix, e.g.
 // spec.containers[0].ports[1].hostPort.
-func (r *report) containerItemField(ref cref, list string, i int, suffix, container string, op FixOp, value string) {
+func (r *report) containerItemField(ref cref, list string, i int, suffix string, op FixOp, value string) {
 	start := len(r.buf)
 	r.buf = ref.appendPath(r.buf)
 	r.buf = append(r.buf, list...)
@@ -229,7 +287,7 @@ func (r *report) containerItemField(ref cref, list string, i int, suffix, contai
 	r.buf = strconv.AppendInt(r.buf, int64(i), 10)
 	r.buf = append(r.buf, ']')
 	r.buf = append(r.buf, suffix...)
-	r.pathField(start, container, op, value)
+	r.refField(start, ref, op, value)
 }
 
 // addSpan is add with the detail at r.buf[start:end].
@@ -241,4 +299,11 @@ func (r *report) addSpan(check, reason string, start, end int) {
 		fields: span{r.fieldMark, len(r.fields)},
 	})
 	r.fieldMark = len(r.fields)
+}
+
+// moveLastFieldFirst makes the field added last the first of the violation being built.
+func (r *report) moveLastFieldFirst() {
+	last := r.fields[len(r.fields)-1]
+	copy(r.fields[r.fieldMark+1:], r.fields[r.fieldMark:len(r.fields)-1])
+	r.fields[r.fieldMark] = last
 }
