@@ -13,6 +13,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -159,6 +160,34 @@ func newOurs(t testing.TB, c *PodSecurityConfiguration, w *world, rec Recorder) 
 		t.Fatal(err)
 	}
 	return a
+}
+
+// erroringAttrs returns the request's decode errors, as Kubernetes'
+// webhook attributes do when an object fails to decode.
+type erroringAttrs struct {
+	*psapi.AttributesRecord
+	objErr, oldErr error
+}
+
+func (a erroringAttrs) GetObject() (runtime.Object, error) {
+	if a.objErr != nil {
+		return nil, a.objErr
+	}
+	return a.AttributesRecord.GetObject()
+}
+
+func (a erroringAttrs) GetOldObject() (runtime.Object, error) {
+	if a.oldErr != nil {
+		return nil, a.oldErr
+	}
+	return a.AttributesRecord.GetOldObject()
+}
+
+func oracleAttributes(req *Request) psapi.Attributes {
+	if req.ObjectErr != nil || req.OldObjectErr != nil {
+		return erroringAttrs{oracleAttrs(req), req.ObjectErr, req.OldObjectErr}
+	}
+	return oracleAttrs(req)
 }
 
 func oracleAttrs(req *Request) *psapi.AttributesRecord {
@@ -366,6 +395,14 @@ func (g *gen) diffCase() diffCase {
 	if g.chance(0.03) {
 		req.Operation = g.pick("DELETE", "CONNECT")
 	}
+	if g.chance(0.03) {
+		c.category += " (decode error)"
+		if g.chance(0.5) {
+			req.Object, req.ObjectErr = nil, fmt.Errorf("json: cannot unmarshal string into Go struct field")
+		} else if req.OldObject != nil {
+			req.OldObject, req.OldObjectErr = nil, fmt.Errorf("unexpected EOF")
+		}
+	}
 	return c
 }
 
@@ -380,7 +417,7 @@ func (c *diffCase) run(t testing.TB) (ours, theirs outcome) {
 	var ev events
 	var oev oracleEvents
 	ourResp := newOurs(t, c.cfg, c.w, &ev).Validate(ctx, c.req)
-	theirResp := newOracle(t, c.cfg, c.w, &oev).Validate(ctx, oracleAttrs(c.req))
+	theirResp := newOracle(t, c.cfg, c.w, &oev).Validate(ctx, oracleAttributes(c.req))
 	return ourOutcome(ourResp, ev.list), oracleOutcome(theirResp, oev.list)
 }
 
