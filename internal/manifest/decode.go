@@ -142,7 +142,7 @@ func (dc *decoder) decodeDoc(file string, src []byte, line0 int, isJSON bool) er
 		dc.onErr(&Error{File: file, Line: abs(obj.Line), Err: missing(apiVersion, kind)})
 		return nil
 	}
-	return dc.decodeObject(file, d, obj, -1, apiVersion, kind, size)
+	return dc.decodeObject(file, d, obj, abs(root.Line), -1, apiVersion, kind, size)
 }
 
 func missing(apiVersion, kind string) error {
@@ -177,7 +177,7 @@ func (dc *decoder) decodeList(file string, d *doc, items *yaml.Node, listAPIVers
 			dc.onErr(&Error{File: file, Line: line, Err: missing(apiVersion, kind)})
 			continue
 		}
-		if err := dc.decodeObject(file, d, it, i, apiVersion, kind, size); err != nil {
+		if err := dc.decodeObject(file, d, it, line, i, apiVersion, kind, size); err != nil {
 			return err
 		}
 	}
@@ -213,16 +213,18 @@ func typeOf(obj *yaml.Node) (apiVersion, kind string, err error) {
 	return apiVersion, kind, err
 }
 
-// decodeObject converts the object mapping n to JSON and decodes it.
-func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, item int, apiVersion, kind string, size int) error {
+// decodeObject converts the object mapping n, which starts at line of the
+// file, to JSON and decodes it.
+func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, line, item int, apiVersion, kind string, size int) error {
 	abs := func(l int) int { return d.line0 + l - 1 }
+	rel := line - d.line0 + 1 // the object's line within the document
 	if err := dc.em.emit(n, size); err != nil {
+		l := rel
 		var ee *emitError
-		line := n.Line
 		if errors.As(err, &ee) {
-			line = ee.line
+			l = ee.line
 		}
-		dc.onErr(&Error{File: file, Line: abs(line), Err: errors.New(err.Error())})
+		dc.onErr(&Error{File: file, Line: abs(l), Err: errors.New(err.Error())})
 		return nil
 	}
 	gvk := schema.FromAPIVersionAndKind(apiVersion, kind)
@@ -232,8 +234,8 @@ func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, item int, api
 		var err error
 		strict, err = kjson.UnmarshalStrict(dc.em.buf, typed, kjson.DisallowUnknownFields)
 		if err != nil {
-			line, msg := dc.locate(err, n)
-			dc.onErr(&Error{File: file, Line: abs(line), Err: errors.New(msg)})
+			l, msg := dc.locate(err, rel)
+			dc.onErr(&Error{File: file, Line: abs(l), Err: errors.New(msg)})
 			return nil
 		}
 		typed.GetObjectKind().SetGroupVersionKind(gvk)
@@ -241,7 +243,7 @@ func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, item int, api
 	} else {
 		var m map[string]any
 		if err := kjson.UnmarshalCaseSensitivePreserveInts(dc.em.buf, &m); err != nil {
-			dc.onErr(&Error{File: file, Line: abs(n.Line), Err: err})
+			dc.onErr(&Error{File: file, Line: line, Err: err})
 			return nil
 		}
 		u := &unstructured.Unstructured{Object: m}
@@ -254,7 +256,7 @@ func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, item int, api
 		Kind:       kind,
 		Object:     obj,
 		File:       file,
-		Line:       abs(n.Line),
+		Line:       line,
 		lines:      &objLines{doc: d, item: item},
 	}
 	if m, ok := obj.(metav1.Object); ok {
@@ -264,35 +266,35 @@ func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, item int, api
 		return errStop{err}
 	}
 	for _, se := range strict {
-		msg := se.Error()
-		line := n.Line
+		l := rel
 		var fe kjson.FieldError
 		if errors.As(se, &fe) {
-			if l, ok := fieldLine(n, fe.FieldPath()); ok {
-				line = l
+			if fl, ok := fieldLine(n, fe.FieldPath()); ok {
+				l = fl
 			}
 		}
-		dc.onErr(&Error{File: file, Line: abs(line), Err: errors.New(msg)})
+		dc.onErr(&Error{File: file, Line: abs(l), Err: errors.New(se.Error())})
 	}
 	return nil
 }
 
-// locate turns a JSON decoding error into a line of the object n and a
-// message naming the field path.
-func (dc *decoder) locate(err error, n *yaml.Node) (int, string) {
+// locate turns a JSON decoding error into a line of the document and a
+// message naming the field path; errors it cannot place (those of custom
+// unmarshalers such as quantities) are placed at objLine.
+func (dc *decoder) locate(err error, objLine int) (int, string) {
 	msg := strings.TrimPrefix(err.Error(), "json: ")
 	ev := reflect.ValueOf(err)
 	if ev.Kind() != reflect.Pointer || ev.Elem().Kind() != reflect.Struct {
-		return n.Line, msg
+		return objLine, msg
 	}
 	off := ev.Elem().FieldByName("Offset")
 	typ := ev.Elem().FieldByName("Type")
 	if !off.IsValid() || off.Kind() != reflect.Int64 || !typ.IsValid() {
-		return n.Line, msg
+		return objLine, msg
 	}
 	r := dc.em.recAt(off.Int())
 	if r < 0 {
-		return n.Line, msg
+		return objLine, msg
 	}
 	rc := dc.em.recs[r]
 	want := "a valid value"

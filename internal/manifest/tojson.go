@@ -113,6 +113,8 @@ func (e *emitter) value(n *yaml.Node, line, parent, index int32, key string) err
 		e.buf = append(e.buf, ']')
 	case yaml.ScalarNode:
 		err = e.scalar(n)
+	case 0:
+		e.buf = append(e.buf, "null"...) // empty document
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			e.buf = append(e.buf, "null"...)
@@ -194,12 +196,13 @@ func (e *emitter) mergedMapping(n *yaml.Node, ri int32) error {
 		if depth > 100 {
 			return &emitError{m.Line, "merge keys nested too deeply"}
 		}
-		e.visits += len(m.Content)
-		if e.visits > e.limit {
-			return &emitError{m.Line, "document expands to too many nodes through aliases"}
-		}
+		line := m.Line
 		for m.Kind == yaml.AliasNode && m.Alias != nil {
 			m = m.Alias
+		}
+		e.visits += 1 + len(m.Content)
+		if e.visits > e.limit {
+			return &emitError{line, "document expands to too many nodes through aliases"}
 		}
 		switch m.Kind {
 		case yaml.MappingNode:

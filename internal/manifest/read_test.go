@@ -1,0 +1,480 @@
+package manifest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// events renders what Decode or Read reported, in order: objects as
+// "file:line apiVersion/kind namespace/name" (with " unstructured" for
+// kinds not built in) and errors as their Error() text.
+type events []string
+
+func (ev *events) fn(o *Object) error {
+	s := fmt.Sprintf("%s:%d %s/%s %s/%s", o.File, o.Line, o.APIVersion, o.Kind, o.Namespace, o.Name)
+	if _, ok := o.Object.(*unstructured.Unstructured); ok {
+		s += " unstructured"
+	}
+	*ev = append(*ev, s)
+	return nil
+}
+
+func (ev *events) onErr(e *Error) { *ev = append(*ev, e.Error()) }
+
+func TestDecode(t *testing.T) {
+	tests := []struct {
+		name, file, in string
+		want           []string
+	}{
+		{
+			name: "multi-document with blank documents",
+			file: "a.yaml",
+			in: `# header comment
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+# nothing here
+---
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: web, namespace: shop}
+...
+`,
+			want: []string{"a.yaml:3 v1/Namespace /shop", "a.yaml:11 v1/ServiceAccount shop/web"},
+		},
+		{
+			name: "one bad document among three",
+			file: "a.yaml",
+			in: `apiVersion: v1
+kind: ConfigMap
+metadata: {name: one}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: two
+   bad: indentation
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: three}
+`,
+			want: []string{
+				"a.yaml:1 v1/ConfigMap /one",
+				"a.yaml:9: invalid YAML: mapping values are not allowed in this context",
+				"a.yaml:11 v1/ConfigMap /three",
+			},
+		},
+		{
+			name: "unterminated flow document",
+			file: "a.yaml",
+			in:   "a: [1, 2\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\n",
+			want: []string{
+				"a.yaml:1: invalid YAML: did not find expected ',' or ']'",
+				"a.yaml:3 v1/Secret /s",
+			},
+		},
+		{
+			name: "v1 List and typed list",
+			file: "list.yaml",
+			in: `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Service
+  metadata:
+    name: a
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: b, namespace: x}
+- kind: Pod
+  metadata: {name: no-version}
+---
+apiVersion: v1
+kind: PodList
+items:
+  - metadata: {name: p1}
+  - metadata:
+      name: p2
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleList
+items: []
+---
+apiVersion: v1
+kind: List
+items:
+`,
+			want: []string{
+				"list.yaml:4 v1/Service /a",
+				"list.yaml:8 apps/v1/Deployment x/b",
+				"list.yaml:11: missing apiVersion",
+				"list.yaml:17 v1/Pod /p1",
+				"list.yaml:18 v1/Pod /p2",
+			},
+		},
+		{
+			name: "list items of the wrong shape",
+			file: "list.yaml",
+			in:   "apiVersion: v1\nkind: PodList\nitems:\n- just a string\n- metadata: {name: ok}\n---\napiVersion: v1\nkind: PodList\nitems: {a: b}\n",
+			want: []string{
+				"list.yaml:4: PodList item 0: expected an object, found a scalar",
+				"list.yaml:5 v1/Pod /ok",
+				"list.yaml:9: PodList items must be a list, found a mapping",
+			},
+		},
+		{
+			name: "JSON object",
+			file: "pod.json",
+			in: `{
+  "apiVersion": "v1",
+  "kind": "Pod",
+  "metadata": {"name": "j", "namespace": "n"},
+  "spec": {"containers": [{"name": "c", "image": "i"}]}
+}
+`,
+			want: []string{"pod.json:1 v1/Pod n/j"},
+		},
+		{
+			name: "JSON List and a second value",
+			file: "list.json",
+			in: `{"apiVersion": "v1", "kind": "List", "items": [
+  {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}},
+  {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b"}}
+]}
+
+{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "c"}}
+`,
+			want: []string{"list.json:2 v1/ConfigMap /a", "list.json:3 v1/ConfigMap /b", "list.json:6 v1/Secret /c"},
+		},
+		{
+			name: "invalid JSON",
+			file: "bad.json",
+			in:   "{\"apiVersion\": \"v1\",\n \"kind\": \"Pod\",\n \"metadata\": {\"name\": \"x\",}\n}\n",
+			want: []string{"bad.json:3: invalid JSON: invalid character '}' looking for beginning of object key string"},
+		},
+		{
+			name: "truncated JSON",
+			file: "bad.json",
+			in:   "{\"apiVersion\": \"v1\",\n \"kind\": \"Pod\"\n",
+			want: []string{"bad.json:2: invalid JSON: unexpected EOF"},
+		},
+		{
+			name: "JSON with duplicate keys",
+			file: "dup.json",
+			in:   "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n \"metadata\": {\"name\": \"a\", \"name\": \"b\"}}\n",
+			want: []string{`dup.json:2: duplicate key "name" (first at line 2)`},
+		},
+		{
+			name: "missing apiVersion or kind",
+			file: "m.yaml",
+			in:   "kind: Pod\nmetadata: {name: a}\n---\n\napiVersion: v1\nmetadata: {name: b}\n---\nmetadata: {name: c}\n---\napiVersion: v1\nkind: [Pod]\n---\napiVersion: ~\nkind: Pod\n",
+			want: []string{
+				"m.yaml:1: missing apiVersion",
+				"m.yaml:5: missing kind",
+				"m.yaml:8: missing apiVersion and kind",
+				"m.yaml:11: kind must be a string",
+				"m.yaml:13: missing apiVersion",
+			},
+		},
+		{
+			name: "not an object",
+			file: "n.yaml",
+			in:   "- a\n- b\n---\nhello\n---\n~\n",
+			want: []string{
+				"n.yaml:1: expected an object with apiVersion and kind, found a sequence",
+				"n.yaml:4: expected an object with apiVersion and kind, found a scalar",
+				"n.yaml:6: expected an object with apiVersion and kind, found a scalar",
+			},
+		},
+		{
+			name: "fields of the wrong type",
+			file: "t.yaml",
+			in: `apiVersion: v1
+kind: Pod
+metadata: {name: a}
+spec:
+  containers:
+  - name: c
+    securityContext:
+      privileged: "yes"
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b}
+spec:
+  containers: {}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: c}
+spec:
+  replicas: three
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: d
+  labels:
+    enabled: true
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: e}
+spec:
+  containers:
+  - name: c
+    ports:
+    - containerPort: 1.5
+  - name: d
+    securityContext:
+      capabilities:
+        add:
+          - {x: 1}
+`,
+			want: []string{
+				`t.yaml:8: spec.containers[0].securityContext.privileged: expected a boolean, found string "yes"`,
+				`t.yaml:14: spec.containers: expected a list, found an object`,
+				`t.yaml:20: spec.replicas: expected an integer, found string "three"`,
+				`t.yaml:27: metadata.labels.enabled: expected a string, found boolean true`,
+				`t.yaml:36: spec.containers[0].ports[0].containerPort: expected an integer, found number 1.5`,
+			},
+		},
+		{
+			name: "yaml 1.1 booleans reach typed fields as kubectl sends them",
+			file: "y.yaml",
+			in:   "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  hostNetwork: yes\n  containers:\n  - name: c\n    securityContext: {privileged: on}\n",
+			want: []string{"y.yaml:1 v1/Pod /a"},
+		},
+		{
+			name: "unknown fields are reported after the object",
+			file: "u.yaml",
+			in: `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  lables: {a: b}
+spec:
+  template:
+    spec:
+      containers:
+      - name: c
+        securityContex:
+          privileged: true
+`,
+			want: []string{
+				"u.yaml:1 apps/v1/Deployment /web",
+				`u.yaml:5: unknown field "metadata.lables"`,
+				`u.yaml:11: unknown field "spec.template.spec.containers[0].securityContex"`,
+			},
+		},
+		{
+			name: "field names are case-sensitive",
+			file: "c.yaml",
+			in:   "apiVersion: v1\nkind: Pod\nmetadata: {Name: a}\n",
+			want: []string{"c.yaml:1 v1/Pod /", `c.yaml:3: unknown field "metadata.Name"`},
+		},
+		{
+			name: "duplicate keys",
+			file: "d.yaml",
+			in:   "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  namespace: x\n  name: b\n",
+			want: []string{`d.yaml:6: duplicate key "name" (first at line 4)`},
+		},
+		{
+			name: "kinds not built in are unstructured",
+			file: "crd.yaml",
+			in:   "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: c, namespace: ns}\nspec: {anything: [1, 2]}\n---\napiVersion: apps/v1beta9\nkind: Deployment\nmetadata: {name: d}\n---\napiVersion: example.com/v1\nkind: WidgetList\nitems:\n- metadata: {name: w}\n",
+			want: []string{
+				"crd.yaml:1 cert-manager.io/v1/Certificate ns/c unstructured",
+				"crd.yaml:6 apps/v1beta9/Deployment /d unstructured",
+				"crd.yaml:13 example.com/v1/Widget /w unstructured",
+			},
+		},
+		{
+			name: "NUL byte",
+			file: "bin.yaml",
+			in:   "apiVersion: v1\nkind: Pod\x00\x01\x02",
+			want: []string{"bin.yaml:2: binary file (NUL byte), not a manifest"},
+		},
+		{
+			name: "invalid UTF-8 in one document",
+			file: "l1.yaml",
+			in:   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {a: caf\xe9}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n",
+			want: []string{"l1.yaml:4: invalid UTF-8", "l1.yaml:6 v1/ConfigMap /b"},
+		},
+		{
+			name: "separator line with content, CRLF and BOM",
+			file: "s.yaml",
+			in:   "\ufeffapiVersion: v1\r\nkind: ConfigMap\r\nmetadata: {name: a}\r\n--- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\r\n--- # comment\r\napiVersion: v1\r\nkind: ConfigMap\r\nmetadata: {name: c}\r\n",
+			want: []string{"s.yaml:1 v1/ConfigMap /a", "s.yaml:4 v1/ConfigMap /b", "s.yaml:6 v1/ConfigMap /c"},
+		},
+		{
+			name: "no final newline",
+			file: "e.yaml",
+			in:   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---",
+			want: []string{"e.yaml:1 v1/ConfigMap /a"},
+		},
+		{
+			name: "anchors across objects of a List",
+			file: "anchors.yaml",
+			in:   "apiVersion: v1\nkind: List\nitems:\n- &cm\n  apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n- *cm\n",
+			want: []string{"anchors.yaml:4 v1/ConfigMap /a", "anchors.yaml:8 v1/ConfigMap /a"},
+		},
+		{
+			name: "values JSON cannot hold",
+			file: "nan.yaml",
+			in:   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\nx: .nan\n",
+			want: []string{"nan.yaml:4: unsupported value .nan (JSON has no NaN or infinity)"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got events
+			if err := Decode(tc.file, []byte(tc.in), got.fn, got.onErr); err != nil {
+				t.Fatalf("Decode() = %v", err)
+			}
+			if diff := cmp.Diff(tc.want, []string(got)); diff != "" {
+				t.Errorf("Decode() events (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// writeFiles creates files (path → content) under dir; content "->target"
+// makes a symbolic link.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for p, c := range files {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if target, ok := strings.CutPrefix(c, "->"); ok {
+			if err := os.Symlink(target, full); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func cm(name string) string {
+	return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n"
+}
+
+func TestRead(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"b.yaml":            cm("b"),
+		"a/z.yml":           cm("z"),
+		"a/y/x.json":        `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}`,
+		"a/notes.txt":       "not a manifest",
+		"a/Chart.YAML":      cm("chart"),
+		"c.yaml":            "---\n" + cm("c1") + "---\n" + cm("c2"),
+		"dangling.yaml":     "->missing-target",
+		"explicit.txt":      cm("explicit"),
+		"empty/.keep":       "",
+		"d/broken.yaml":     "a: [\n",
+		"d/after-error.yml": cm("after"),
+	})
+	rel := func(p string) string { return filepath.Join(dir, p) }
+	tests := []struct {
+		name  string
+		paths []string
+		stdin string
+		want  []string
+	}{
+		{
+			name:  "directory walked recursively in lexical order",
+			paths: []string{dir},
+			want: []string{
+				rel("a/Chart.YAML") + ":1 v1/ConfigMap /chart",
+				rel("a/y/x.json") + ":1 v1/ConfigMap /x",
+				rel("a/z.yml") + ":1 v1/ConfigMap /z",
+				rel("b.yaml") + ":1 v1/ConfigMap /b",
+				rel("c.yaml") + ":2 v1/ConfigMap /c1",
+				rel("c.yaml") + ":7 v1/ConfigMap /c2",
+				rel("d/after-error.yml") + ":1 v1/ConfigMap /after",
+				rel("d/broken.yaml") + ":1: invalid YAML: did not find expected node content",
+				rel("dangling.yaml") + ": no such file or directory",
+			},
+		},
+		{
+			name:  "files in the order given, whatever their extension",
+			paths: []string{rel("explicit.txt"), rel("b.yaml"), rel("does/not/exist.yaml")},
+			want: []string{
+				rel("explicit.txt") + ":1 v1/ConfigMap /explicit",
+				rel("b.yaml") + ":1 v1/ConfigMap /b",
+				rel("does/not/exist.yaml") + ": no such file or directory",
+			},
+		},
+		{
+			name:  "stdin",
+			paths: []string{"-"},
+			stdin: "# from a pipe\n" + cm("in"),
+			want:  []string{"-:2 v1/ConfigMap /in"},
+		},
+		{
+			name:  "JSON on stdin",
+			paths: []string{"-"},
+			stdin: `  {"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "j"}}]}`,
+			want:  []string{"-:1 v1/ConfigMap /j"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got events
+			r := Reader{}
+			if tc.stdin != "" {
+				r.Stdin = strings.NewReader(tc.stdin)
+			}
+			if err := r.Read(tc.paths, got.fn, got.onErr); err != nil {
+				t.Fatalf("Read() = %v", err)
+			}
+			if diff := cmp.Diff(tc.want, []string(got)); diff != "" {
+				t.Errorf("Read() events (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	t.Run("stdin not set", func(t *testing.T) {
+		var got events
+		if err := (&Reader{}).Read([]string{"-"}, got.fn, got.onErr); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"-: no standard input to read"}, []string(got)); diff != "" {
+			t.Error(diff)
+		}
+	})
+
+	t.Run("error from fn stops the walk", func(t *testing.T) {
+		stop := errors.New("stop")
+		calls := 0
+		err := (&Reader{}).Read([]string{dir}, func(*Object) error { calls++; return stop }, func(*Error) {})
+		if !errors.Is(err, stop) || calls != 1 {
+			t.Errorf("Read() = %v after %d calls, want %v after 1", err, calls, stop)
+		}
+	})
+
+	t.Run("errors are typed", func(t *testing.T) {
+		var errs []*Error
+		(&Reader{}).Read([]string{rel("d/broken.yaml")}, func(*Object) error { return nil }, func(e *Error) { errs = append(errs, e) })
+		if len(errs) != 1 || errs[0].File != rel("d/broken.yaml") || errs[0].Line != 1 {
+			t.Fatalf("errors = %v", errs)
+		}
+	})
+}
