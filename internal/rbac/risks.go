@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -211,23 +212,29 @@ func (ix *Index) Risks(opts RiskOptions) []finding.Finding {
 				}
 			}
 		}
+		// cluster-admin allows everything: one finding says it all, and the
+		// permission findings below are not repeated for it.
+		clusterAdmin := b.RoleRef.Kind == "ClusterRole" && b.RoleRef.Name == "cluster-admin"
+		if clusterAdmin {
+			emit(RuleClusterAdminBinding, obj, b.Source, fmt.Sprintf("%s %s grants cluster-admin %s to %s", b.Key.Kind, b.Key.Name, scope, who), subjects, []string{b.Key.String() + " → ClusterRole/cluster-admin"})
+		}
 		if b.Role == nil {
 			if !(b.RoleRef.Kind == "ClusterRole" && opts.KnownClusterRoles[b.RoleRef.Name]) {
 				emit(RuleDanglingRoleRef, obj, b.Source, fmt.Sprintf("%s %s refers to %s %s, which does not exist", b.Key.Kind, b.Key.Name, b.RoleRef.Kind, b.RoleRef.Name), subjects, nil)
 			}
 			continue
 		}
-		if b.RoleRef.Kind == "ClusterRole" && b.RoleRef.Name == "cluster-admin" {
-			emit(RuleClusterAdminBinding, obj, b.Source, fmt.Sprintf("%s %s grants cluster-admin %s to %s", b.Key.Kind, b.Key.Name, scope, who), subjects, []string{b.Key.String() + " → ClusterRole/cluster-admin"})
-		}
-		if len(b.Subjects) == 0 {
+		if len(b.Subjects) == 0 || clusterAdmin {
 			continue
 		}
 		c := capsFor(b.Role)
 		grants := func(idx []int) []string {
-			g := make([]string, len(idx))
+			g := make([]string, 0, len(idx))
 			for i, ri := range idx {
-				g[i] = fmt.Sprintf("%s → %s → rules[%d]", b.Key, b.Role.Key, ri)
+				if slices.Contains(idx[:i], ri) {
+					continue
+				}
+				g = append(g, fmt.Sprintf("%s → %s → rules[%d]", b.Key, b.Role.Key, ri))
 			}
 			return g
 		}
@@ -519,7 +526,7 @@ func (ix *Index) quotaRisks(emit emitFunc, capsFor func(*Role) *roleCaps) {
 	for _, ns := range names {
 		k := ObjectKey{"Namespace", "", ns}
 		emit(RuleNoObjectQuota, finding.ObjectRef{APIVersion: "v1", Kind: "Namespace", Name: ns}, ix.policy.Sources[k],
-			fmt.Sprintf("subjects can create objects in namespace %s (%d grants) but no ResourceQuota there limits object counts", ns, len(creators[ns])),
+			fmt.Sprintf("subjects can create objects in namespace %s (%s) but no ResourceQuota there limits object counts", ns, plural(len(creators[ns]), "grant")),
 			nil, creators[ns])
 	}
 }

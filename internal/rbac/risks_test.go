@@ -87,7 +87,7 @@ func TestRisks(t *testing.T) {
 		{"cluster-admin", &Policy{
 			ClusterRoles:        []*rbacv1.ClusterRole{clusterRole("cluster-admin", rule(l("get"), l(""), l("configmaps")))},
 			ClusterRoleBindings: []*rbacv1.ClusterRoleBinding{crb("b", "cluster-admin", user("alice"))},
-		}, l(RuleClusterAdminBinding, RuleCouldBeNamespaced)},
+		}, l(RuleClusterAdminBinding)},
 		{"system-masters", &Policy{ClusterRoles: []*rbacv1.ClusterRole{clusterRole("r")}, ClusterRoleBindings: []*rbacv1.ClusterRoleBinding{crb("b", "r", group(GroupMasters))}}, l(RuleSystemMasters)},
 		{"unauthenticated", &Policy{ClusterRoles: []*rbacv1.ClusterRole{clusterRole("r")}, ClusterRoleBindings: []*rbacv1.ClusterRoleBinding{crb("b", "r", user(UserAnonymous), group(GroupUnauthenticated))}}, l(RuleUnauthenticatedBinding, RuleUnauthenticatedBinding)},
 		{"dangling-role-ref", &Policy{ClusterRoleBindings: []*rbacv1.ClusterRoleBinding{crb("b", "gone", user("alice"))}}, l(RuleDanglingRoleRef)},

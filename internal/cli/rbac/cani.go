@@ -247,6 +247,8 @@ func resourcesCell(r *rbacv1.PolicyRule) string {
 		for _, g := range r.APIGroups {
 			if g == "" {
 				out = append(out, res)
+			} else if base, sub, ok := strings.Cut(res, "/"); ok {
+				out = append(out, base+"."+g+"/"+sub)
 			} else {
 				out = append(out, res+"."+g)
 			}
