@@ -1,0 +1,167 @@
+package scan
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kubeward/kubeward/internal/manifest"
+	"github.com/kubeward/kubeward/internal/podsecurity"
+	"github.com/kubeward/kubeward/internal/rules"
+)
+
+// scanYAML scans one in-memory file at lv and returns the scanner's report.
+func scanYAML(t *testing.T, lv string, opts Options, data string) *Scanner {
+	t.Helper()
+	var err error
+	opts.PodSecurity, err = podsecurity.ParseLevelVersion(lv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewScanner(rules.Builtin(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = manifest.Decode("in.yaml", []byte(data), func(o *manifest.Object) error {
+		s.Object(o)
+		return nil
+	}, func(e *manifest.Error) { t.Fatalf("unexpected input error: %v", e) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// privilegedTemplate is a pod spec (indented for a template) with one
+// privileged container, so that every kind yields exactly one baseline finding.
+const privilegedTemplate = `
+      containers:
+        - name: app
+          image: app:1
+          securityContext:
+            privileged: true`
+
+// TestWorkloadKinds checks that every kind Pod Security evaluates is
+// evaluated on its pod template, with the field path and line inside it.
+func TestWorkloadKinds(t *testing.T) {
+	indent := func(s, by string) string {
+		lines := strings.Split(strings.TrimPrefix(s, "\n"), "\n")
+		for i, l := range lines {
+			lines[i] = by + strings.TrimPrefix(l, "      ")
+		}
+		return strings.Join(lines, "\n")
+	}
+	tests := []struct {
+		kind, apiVersion, body, wantPath string
+	}{
+		{"Pod", "v1", "spec:\n" + indent(privilegedTemplate, "  "), "spec.containers[0].securityContext.privileged"},
+		{"Deployment", "apps/v1", "spec:\n  template:\n    spec:\n" + indent(privilegedTemplate, "      "), "spec.template.spec.containers[0].securityContext.privileged"},
+		{"ReplicaSet", "apps/v1", "spec:\n  template:\n    spec:\n" + indent(privilegedTemplate, "      "), "spec.template.spec.containers[0].securityContext.privileged"},
+		{"StatefulSet", "apps/v1", "spec:\n  template:\n    spec:\n" + indent(privilegedTemplate, "      "), "spec.template.spec.containers[0].securityContext.privileged"},
+		{"DaemonSet", "apps/v1", "spec:\n  template:\n    spec:\n" + indent(privilegedTemplate, "      "), "spec.template.spec.containers[0].securityContext.privileged"},
+		{"Job", "batch/v1", "spec:\n  template:\n    spec:\n" + indent(privilegedTemplate, "      "), "spec.template.spec.containers[0].securityContext.privileged"},
+		{"CronJob", "batch/v1", "spec:\n  schedule: '* * * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n" + indent(privilegedTemplate, "          "), "spec.jobTemplate.spec.template.spec.containers[0].securityContext.privileged"},
+		{"ReplicationController", "v1", "spec:\n  template:\n    spec:\n" + indent(privilegedTemplate, "      "), "spec.template.spec.containers[0].securityContext.privileged"},
+		{"PodTemplate", "v1", "template:\n  spec:\n" + indent(privilegedTemplate, "    "), "template.spec.containers[0].securityContext.privileged"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			data := fmt.Sprintf("apiVersion: %s\nkind: %s\nmetadata:\n  name: x\n%s\n", tt.apiVersion, tt.kind, tt.body)
+			s := scanYAML(t, "baseline:latest", Options{}, data)
+			rep := s.Report()
+			if len(rep.Findings) != 1 {
+				t.Fatalf("got %d findings, want 1: %+v", len(rep.Findings), rep.Findings)
+			}
+			f := rep.Findings[0]
+			wantLine := strings.Count(data[:strings.Index(data, "privileged: true")], "\n") + 1
+			got := []any{f.Rule, f.Path, f.Line, f.Container, f.Object.Kind, f.Remediation}
+			want := []any{"pod-security/privileged", tt.wantPath, wantLine, "app", tt.kind, "set " + tt.wantPath + ": false"}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("finding (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestAPIServerDefaulting checks that manifests are judged as the API server
+// would store them.
+func TestAPIServerDefaulting(t *testing.T) {
+	t.Run("volume without source is an emptyDir", func(t *testing.T) {
+		s := scanYAML(t, "restricted:latest", Options{}, `apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+  containers:
+    - name: app
+      image: app:1
+      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+  volumes:
+    - name: scratch
+`)
+		if n := len(s.Report().Findings); n != 0 {
+			t.Errorf("got %d findings, want none: %+v", n, s.Report().Findings)
+		}
+	})
+	t.Run("hostNetwork defaults hostPort to containerPort", func(t *testing.T) {
+		s := scanYAML(t, "baseline:latest", Options{}, `apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  hostNetwork: true
+  containers:
+    - name: app
+      image: app:1
+      ports:
+        - containerPort: 8080
+`)
+		var rules []string
+		for _, f := range s.Report().Findings {
+			rules = append(rules, f.Rule)
+		}
+		if diff := cmp.Diff([]string{"pod-security/hostNamespaces", "pod-security/hostPorts"}, rules); diff != "" {
+			t.Errorf("rules (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestSuppressionKey(t *testing.T) {
+	for _, tt := range []struct{ rule, container, want string }{
+		{"pod-security/runAsNonRoot", "", "ignore-check.kubeward.io/pod-security.runAsNonRoot"},
+		{"pod-security/capabilities_restricted", "web", "web.ignore-check.kubeward.io/pod-security.capabilities_restricted"},
+		{"rbac/secrets-read", "", "ignore-check.kubeward.io/rbac.secrets-read"},
+	} {
+		if got := SuppressionKey(tt.rule, tt.container); got != tt.want {
+			t.Errorf("SuppressionKey(%q, %q) = %q, want %q", tt.rule, tt.container, got, tt.want)
+		}
+	}
+}
+
+// TestContainerSuppression checks that a container-scoped suppression covers
+// only that container's findings.
+func TestContainerSuppression(t *testing.T) {
+	s := scanYAML(t, "baseline:latest", Options{}, `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  annotations:
+    a.ignore-check.kubeward.io/pod-security.privileged: "break-glass debugging, INC-9"
+spec:
+  containers:
+    - {name: a, image: app:1, securityContext: {privileged: true}}
+    - {name: b, image: app:1, securityContext: {privileged: true}}
+`)
+	var got []string
+	for _, f := range s.Report().Findings {
+		got = append(got, fmt.Sprintf("%s %v %q", f.Container, f.Suppressed, f.SuppressionReason))
+	}
+	want := []string{`a true "break-glass debugging, INC-9"`, `b false ""`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if s.Report().Unsuppressed() != 1 || s.Report().Summary.Suppressed != 1 {
+		t.Errorf("summary %+v", s.Report().Summary)
+	}
+}
