@@ -7,8 +7,9 @@
 //
 // Each check lives in its own file, check_<id>.go, as versioned data; the
 // evaluator expands them once into a table per level and version. Checks run
-// first in a mode that only answers pass or fail, so a compliant pod costs no
-// allocation; only the failing checks then build their messages and fields.
+// in a mode that only answers pass or fail until one fails, so a compliant pod
+// costs no allocation; from there on they also build their messages and
+// fields, into one pooled buffer that becomes the result.
 // The tests prove the results equal to k8s.io/pod-security-admission's on its
 // fixtures and on random pods.
 package podsecurity
@@ -113,7 +114,9 @@ var Default = func() *Evaluator {
 // privileged level allows everything. meta may be nil (no annotations); a nil
 // spec is an empty pod. meta and spec are read, never modified, and no
 // defaulting is applied (see ApplyDefaults). A compliant pod costs no
-// allocation; a failing one costs three.
+// allocation; a failing one costs three (the violations, their fields and
+// one string holding every detail and path), whatever it violates. The
+// result belongs to the caller and stays valid after later evaluations.
 func (e *Evaluator) Evaluate(lv LevelVersion, meta *metav1.ObjectMeta, spec *corev1.PodSpec) []Violation {
 	return e.appendViolations(nil, lv, meta, spec)
 }

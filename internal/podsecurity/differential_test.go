@@ -20,6 +20,16 @@ func TestDifferential(t *testing.T) {
 		if i%2 == 1 {
 			ApplyDefaults(&p.Spec)
 		}
+		// HighestLevel agrees with Kubernetes' decisions.
+		wantLevel := LevelPrivileged
+		if runOracle(LevelVersion{LevelRestricted, LatestVersion()}, &p.ObjectMeta, &p.Spec).allowed {
+			wantLevel = LevelRestricted
+		} else if runOracle(LevelVersion{LevelBaseline, LatestVersion()}, &p.ObjectMeta, &p.Spec).allowed {
+			wantLevel = LevelBaseline
+		}
+		if got := e.HighestLevel(LatestVersion(), &p.ObjectMeta, &p.Spec); got != wantLevel {
+			t.Errorf("pod %d: HighestLevel = %v, Kubernetes %v", i, got, wantLevel)
+		}
 		// Every pod at latest and a rotating third of the explicit versions.
 		for vi, v := range versions {
 			if !v.IsLatest() && vi%3 != i%3 {
