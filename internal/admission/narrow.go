@@ -86,16 +86,6 @@ type NarrowExemption struct {
 // ExpiresAt returns the expiry time, zero when the exemption does not expire.
 func (e *NarrowExemption) ExpiresAt() time.Time { return e.expires }
 
-// knownChecks are the Pod Security check IDs an exemption may name.
-var knownChecks = map[string]bool{
-	"allowPrivilegeEscalation": true, "appArmorProfile": true, "capabilities_baseline": true,
-	"capabilities_restricted": true, "hostNamespaces": true, "hostPathVolumes": true,
-	"hostPorts": true, "hostProbesAndHostLifecycle": true, "privileged": true, "procMount": true,
-	"procMount_restricted": true, "restrictedVolumes": true, "runAsNonRoot": true, "runAsUser": true,
-	"seLinuxOptions": true, "seccompProfile_baseline": true, "seccompProfile_restricted": true,
-	"sysctls": true, "windowsHostProcess": true,
-}
-
 // exemptableKinds are the kinds an exemption may name.
 var exemptableKinds = []string{"Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet",
 	"Job", "CronJob", "ReplicationController", "PodTemplate"}
@@ -169,7 +159,7 @@ func (c *ExemptionsConfig) validate() error {
 		seen := map[string]bool{}
 		for j, id := range e.Checks {
 			switch {
-			case !knownChecks[id]:
+			case !knownCheck(id):
 				fe = append(fe, field.Invalid(p.Child("checks").Index(j), id, "unknown Pod Security check ID"))
 			case seen[id]:
 				fe = append(fe, field.Duplicate(p.Child("checks").Index(j), id))
@@ -204,6 +194,11 @@ func (c *ExemptionsConfig) validate() error {
 		errs = append(errs, f)
 	}
 	return errors.Join(errs...)
+}
+
+func knownCheck(id string) bool {
+	_, ok := podsecurity.LookupCheck(id)
+	return ok
 }
 
 // narrowMatch is the narrow exemptions that match one request's subject.
