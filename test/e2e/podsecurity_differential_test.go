@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -295,8 +296,17 @@ func psaScenario(seed uint64, randomPods, randomWorkloads int) []psaStep {
 			return err
 		})
 	}
-	wait("namespace caches catch up", func(context.Context, *psaEnv) error {
-		time.Sleep(time.Second)
+	wait("namespace caches see the invalid labels", func(_ context.Context, e *psaEnv) error {
+		// Each of them enforces at least baseline now (privileged before).
+		for _, ns := range []string{"d-bad-enforce", "d-bad-version", "d-bad-modes"} {
+			err := psaPoll("enforcement in "+ns, func() (bool, error) {
+				_, err := e.cp.Client.CoreV1().Pods(ns).Create(context.Background(), psaPod("probe", psaPrivileged), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+				return apierrors.IsForbidden(err), nil
+			})
+			if err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 
@@ -378,9 +388,31 @@ func psaScenario(seed uint64, randomPods, randomWorkloads int) []psaStep {
 
 	// Namespace label changes, dry-run: existing pods are evaluated against a
 	// tightened enforce level; invalid values are refused.
-	wait("pod caches catch up", func(context.Context, *psaEnv) error {
-		time.Sleep(time.Second)
-		return nil
+	wait("pod caches catch up", func(_ context.Context, e *psaEnv) error {
+		// Kubernetes' plugin lists pods from an informer: once a pod created
+		// after all the others is visible to a namespace dry-run, so are they.
+		c := e.cp.Client.CoreV1()
+		ctx := context.Background()
+		if _, err := c.Namespaces().Create(ctx, psaNamespace("d-sentinel", map[string]string{psaEnforce: "privileged"}), metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		if _, err := c.Pods("d-sentinel").Create(ctx, psaPod("sentinel", psaPrivileged), metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		return psaPoll("the sentinel pod in namespace dry-runs", func() (bool, error) {
+			cs := kubernetes.NewForConfigOrDie(controlplane.ObservingConfig(e.cp.Config))
+			rctx, obs := controlplane.Observe(ctx)
+			ns := psaNamespace("d-sentinel", map[string]string{psaEnforce: "baseline"})
+			cur, err := c.Namespaces().Get(ctx, "d-sentinel", metav1.GetOptions{})
+			if err != nil {
+				return false, err
+			}
+			ns.ResourceVersion = cur.ResourceVersion
+			if _, err := cs.CoreV1().Namespaces().Update(rctx, ns, metav1.UpdateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+				return false, err
+			}
+			return slices.Contains(obs.Warnings(), "sentinel: privileged"), nil
+		})
 	})
 	for _, ch := range []struct {
 		ns     string
@@ -437,17 +469,10 @@ func psaScenario(seed uint64, randomPods, randomWorkloads int) []psaStep {
 		return err
 	})
 	wait("d-update's enforce level reaches admission", func(_ context.Context, e *psaEnv) error {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
+		return psaPoll("restricted enforced in d-update", func() (bool, error) {
 			_, err := e.cp.Client.CoreV1().Pods("d-update").Create(context.Background(), psaPod("probe"), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
-			if apierrors.IsForbidden(err) {
-				return nil
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("restricted not enforced in d-update after 10s (last error %v)", err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return apierrors.IsForbidden(err), nil
+		})
 	})
 	podUpdate := func(name, pod string, change func(*corev1.Pod)) {
 		add("update pod d-update/"+pod+": "+name, func(ctx context.Context, e *psaEnv) error {
@@ -513,6 +538,22 @@ func psaScenario(seed uint64, randomPods, randomWorkloads int) []psaStep {
 		return err
 	})
 	return steps
+}
+
+// psaPoll calls cond every 50 ms until it returns true or an error, for up
+// to 15 s.
+func psaPoll(what string, cond func() (bool, error)) error {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ok, err := cond()
+		if err != nil || ok {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // psaWorkloadKinds are the resources Pod Security evaluates by pod template.

@@ -28,10 +28,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	crlog "sigs.k8s.io/controller-runtime/pkg/log"
 )
+
+// quietEnvtest silences controller-runtime's logger, which envtest uses and
+// which otherwise prints a stack trace complaining that it was never set.
+var quietEnvtest = sync.OnceFunc(func() { crlog.SetLogger(logr.Discard()) })
 
 // Version is the Kubernetes version of the control-plane binaries the tests
 // expect (the one hack/testbin builds).
@@ -144,6 +150,7 @@ func Start(t testing.TB, opts Options) *ControlPlane {
 		bins = append(bins, "kube-controller-manager")
 	}
 	binDir := RequireBinaries(t, bins...)
+	quietEnvtest()
 
 	dir := t.TempDir()
 	cp := &ControlPlane{Dir: dir, APIServerLogPath: filepath.Join(dir, "kube-apiserver.log")}
