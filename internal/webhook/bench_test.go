@@ -20,9 +20,9 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	apiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/rest"
-	apiserver "k8s.io/apiserver/pkg/server"
 	psaload "k8s.io/pod-security-admission/admission/api/load"
 	upstream "k8s.io/pod-security-admission/cmd/webhook/server"
 

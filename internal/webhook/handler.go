@@ -79,10 +79,9 @@ func (s *Server) serveReview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	buf := getBuf()
-	defer putBuf(buf)
-	body, err := readBody(r.Body, *buf, max, r.ContentLength)
-	*buf = body[:0]
+	// The body is not pooled: decoded strings point into it (see
+	// fastdecode.go) and may outlive the request (metric label caches).
+	body, err := readBody(r.Body, nil, max, r.ContentLength)
 	if err != nil {
 		if errors.Is(err, errTooLarge) {
 			s.reject(w, r, start, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds the limit of %d bytes", max))
@@ -215,6 +214,8 @@ var errTooLarge = errors.New("request body too large")
 func readBody(r io.Reader, buf []byte, max, size int64) ([]byte, error) {
 	if size > 0 && int64(cap(buf)) < size+1 {
 		buf = make([]byte, 0, size+1)
+	} else if cap(buf) == 0 {
+		buf = make([]byte, 0, 16<<10)
 	}
 	for {
 		if len(buf) == cap(buf) {

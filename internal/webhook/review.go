@@ -72,9 +72,13 @@ var errBadReview = errors.New("bad AdmissionReview")
 
 // decodeReview decodes body into env and checks the parts without which no
 // AdmissionResponse can be addressed: apiVersion, kind, request and uid.
+// Strings in env may point into body, which must not be modified afterwards.
 func decodeReview(body []byte, env *reviewEnvelope) error {
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, env); err != nil {
-		return fmt.Errorf("%w: decoding JSON: %v", errBadReview, err)
+	if !fastReview(body, env) {
+		*env = reviewEnvelope{}
+		if err := kjson.UnmarshalCaseSensitivePreserveInts(body, env); err != nil {
+			return fmt.Errorf("%w: decoding JSON: %v", errBadReview, err)
+		}
 	}
 	if env.APIVersion != reviewAPIVersion || env.Kind != reviewKind {
 		return fmt.Errorf("%w: got apiVersion %q kind %q, want apiVersion %q kind %q (list only %q in admissionReviewVersions)",
@@ -98,6 +102,8 @@ type objectKind struct {
 	// (pods and namespaces; upstream never reads it for workloads).
 	oldObject bool
 	new       func() runtime.Object
+	// fast is the fast-path decoder of this kind (fastdecode.go), nil if none.
+	fast func(*fastDec) runtime.Object
 }
 
 // kinds maps the Go types this webhook decodes objects into, by their
@@ -111,7 +117,7 @@ var kinds = map[schema.GroupVersionKind]*objectKind{}
 var resources = map[schema.GroupResource]*objectKind{}
 
 func addKind(gr schema.GroupResource, gvk schema.GroupVersionKind, label string, oldObject bool, newObj func() runtime.Object) {
-	k := &objectKind{gvk: gvk, label: label, oldObject: oldObject, new: newObj}
+	k := &objectKind{gvk: gvk, label: label, oldObject: oldObject, new: newObj, fast: fastDecoders[gvk.Kind]}
 	kinds[gvk] = k
 	resources[gr] = k
 }
@@ -141,9 +147,12 @@ func decodeObject(raw []byte, def *objectKind) (runtime.Object, error) {
 	if len(raw) == 0 {
 		return nil, nil
 	}
-	obj := def.new()
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, obj); err != nil {
-		return nil, fmt.Errorf("decoding %s: %w", def.gvk.Kind, err)
+	obj := fastObject(raw, def)
+	if obj == nil {
+		obj = def.new()
+		if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, obj); err != nil {
+			return nil, fmt.Errorf("decoding %s: %w", def.gvk.Kind, err)
+		}
 	}
 	got := obj.GetObjectKind().GroupVersionKind()
 	if got.Kind == "" {
@@ -160,6 +169,9 @@ func decodeObject(raw []byte, def *objectKind) (runtime.Object, error) {
 	other, ok := kinds[got]
 	if !ok {
 		return nil, fmt.Errorf("decoding object: kind %q in version %q is not one kubeward decodes", got.Kind, got.GroupVersion().String())
+	}
+	if obj = fastObject(raw, other); obj != nil {
+		return obj, nil
 	}
 	obj = other.new()
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, obj); err != nil {
