@@ -24,7 +24,7 @@ import (
 const (
 	benchNamespaces      = 1000
 	benchClusterRoles    = 2000
-	benchRolesPerNS      = 8  // 8,000 Roles
+	benchRolesPerNS      = 8 // 8,000 Roles
 	benchCRBs            = 2000
 	benchRBsPerNS        = 48 // 48,000 RoleBindings
 	benchSAsPerNS        = 20
