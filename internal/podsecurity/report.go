@@ -275,8 +275,6 @@ func sortedSet(ss []string) []string {
 	return slices.Compact(ss)
 }
 
-func containsString(ss []string, s string) bool { return slices.Contains(ss, s) }
-
 // containerItemField adds the field <container>list[i]suffix, e.g.
 // spec.containers[0].ports[1].hostPort.
 func (r *report) containerItemField(ref cref, list string, i int, suffix string, op FixOp, value string) {
