@@ -43,8 +43,9 @@ type Object struct {
 // ancestor, and the object's start line at worst.
 //
 // FieldLine is safe for concurrent use. During the call of Read's fn it is a
-// walk of the parsed document; afterwards the first call re-parses the
-// object's document (Read keeps only its source text), later calls reuse it.
+// walk of the parsed document; afterwards Read keeps only the document's
+// source text, and FieldLine re-parses it (a small cache of recent
+// documents makes repeated calls on one object cheap).
 func (o *Object) FieldLine(path string) int {
 	if o.lines != nil {
 		if l, ok := o.lines.line(path); ok {

@@ -52,31 +52,67 @@ func (e errStop) Error() string { return e.err.Error() }
 
 // doc is one YAML document (or JSON value) of a file. Objects decoded from it
 // share it to resolve field lines: the parsed tree is kept while fn runs and
-// dropped afterwards; FieldLine re-parses src on demand.
+// dropped afterwards, since it takes about nine times the memory of the
+// source; FieldLine then re-parses src, keeping the result in a small cache
+// shared by all documents.
 type doc struct {
 	mu    sync.Mutex
 	src   []byte
-	line0 int // line of src's first line in the file, 1-based
-	root  *yaml.Node
+	line0 int        // line of src's first line in the file, 1-based
+	root  *yaml.Node // the parsed root content node while fn runs
 }
 
-// tree returns the document's root content node, parsing src if needed.
-// The caller holds d.mu.
+// tree returns the document's root content node, or nil if src does not
+// parse. Trees are never modified once built, so callers walk them without
+// locks.
 func (d *doc) tree() *yaml.Node {
-	if d.root == nil {
-		var n yaml.Node
-		if err := yaml.Unmarshal(d.src, &n); err != nil || n.Kind != yaml.DocumentNode || len(n.Content) == 0 {
-			return nil
-		}
-		d.root = resolveAlias(n.Content[0])
+	d.mu.Lock()
+	root := d.root
+	d.mu.Unlock()
+	if root != nil {
+		return root
 	}
-	return d.root
+	return reparsed.get(d)
 }
 
 func (d *doc) release() {
 	d.mu.Lock()
 	d.root = nil
 	d.mu.Unlock()
+}
+
+// treeCache holds the trees of the documents most recently re-parsed for
+// FieldLine, so that looking up several fields of one object parses once.
+type treeCache struct {
+	mu      sync.Mutex
+	entries [16]struct {
+		d    *doc
+		root *yaml.Node
+	}
+	next int
+}
+
+var reparsed treeCache
+
+func (c *treeCache) get(d *doc) *yaml.Node {
+	c.mu.Lock()
+	for _, e := range c.entries {
+		if e.d == d {
+			c.mu.Unlock()
+			return e.root
+		}
+	}
+	c.mu.Unlock()
+	var n yaml.Node
+	if err := yaml.Unmarshal(d.src, &n); err != nil || n.Kind != yaml.DocumentNode || len(n.Content) == 0 {
+		return nil
+	}
+	root := resolveAlias(n.Content[0])
+	c.mu.Lock()
+	c.entries[c.next].d, c.entries[c.next].root = d, root
+	c.next = (c.next + 1) % len(c.entries)
+	c.mu.Unlock()
+	return root
 }
 
 func resolveAlias(n *yaml.Node) *yaml.Node {
@@ -127,15 +163,22 @@ func (dc *decoder) decodeDoc(file string, src []byte, line0 int, isJSON bool) er
 		return nil
 	}
 	if strings.HasSuffix(kind, "List") && apiVersion != "" {
-		if items, ok := lookup(obj, "items"); ok {
+		// A built-in list kind is always a list; another kind ending in
+		// List (a custom resource's list, say) is one when it has items.
+		builtin := kind == "List" || newTyped(schema.FromAPIVersionAndKind(apiVersion, kind)) != nil
+		items, ok := lookup(obj, "items")
+		if ok {
 			items = resolveAlias(items)
-			if items.Kind == yaml.SequenceNode || (items.Kind == yaml.ScalarNode && items.Tag == "!!null") {
-				return dc.decodeList(file, d, items, apiVersion, kind, size)
-			}
-			if newTyped(schema.FromAPIVersionAndKind(apiVersion, kind)) != nil {
-				dc.onErr(&Error{File: file, Line: abs(items.Line), Err: fmt.Errorf("%s items must be a list, found a %s", kind, kindName(items.Kind))})
-				return nil
-			}
+		}
+		switch {
+		case ok && items.Kind == yaml.SequenceNode:
+			return dc.decodeList(file, d, items, apiVersion, kind, size)
+		case !builtin:
+		case !ok || (items.Kind == yaml.ScalarNode && items.Tag == "!!null" && items.Style&yaml.TaggedStyle == 0):
+			return nil // an empty list
+		default:
+			dc.onErr(&Error{File: file, Line: abs(items.Line), Err: fmt.Errorf("%s items must be a list, found a %s", kind, kindName(items.Kind))})
+			return nil
 		}
 	}
 	if apiVersion == "" || kind == "" {

@@ -16,8 +16,6 @@ type objLines struct {
 
 func (l *objLines) line(path string) (int, bool) {
 	d := l.doc
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	n := d.tree()
 	if n == nil {
 		return 0, false
