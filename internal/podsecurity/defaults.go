@@ -20,7 +20,11 @@ import (
 //
 // Every other defaulting of a pod (restart policy, DNS policy, termination
 // grace period, an empty securityContext, probe timings…) is irrelevant to
-// every check and not applied. A nil spec is left alone.
+// every check and not applied. Nor is the pod registry's AppArmor version
+// skew handling, which copies a container's deprecated AppArmor annotation
+// into its appArmorProfile field on Pod creation (not on templates): it never
+// changes a decision, only adds the container to appArmorProfile's detail.
+// A nil spec is left alone.
 func ApplyDefaults(spec *corev1.PodSpec) {
 	if spec == nil {
 		return
