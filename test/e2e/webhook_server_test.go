@@ -18,6 +18,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/kubeward/kubeward/internal/admission"
 	"github.com/kubeward/kubeward/internal/cluster"
@@ -50,28 +51,7 @@ func startKubeward(t testing.TB, cp *controlplane.ControlPlane, o kwOptions) {
 	t.Helper()
 	ctx := context.Background()
 
-	// Least privilege: what the webhook reads (the namespace cache with its
-	// live fallback, and pods for the namespace dry-run).
-	const user = "kubeward-webhook"
-	role := &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: "kubeward-webhook"},
-		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
-			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"list"}},
-		},
-	}
-	binding := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "kubeward-webhook"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
-	}
-	if _, err := cp.Client.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cp.Client.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	client, err := kubernetes.NewForConfig(cp.User(t, user))
+	client, err := kubernetes.NewForConfig(kwGrant(t, cp))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,14 +121,53 @@ func startKubeward(t testing.TB, cp *controlplane.ControlPlane, o kwOptions) {
 		}
 	})
 
-	url := "https://" + ln.Addr().String() + "/"
+	kwRegister(t, cp, "https://"+ln.Addr().String()+"/", cert.CAPEM)
+}
+
+// kwGrant creates the webhook's least-privilege RBAC on cp (what it reads:
+// namespaces for its cache with a live fallback, pods for the namespace
+// dry-run) and returns a config authenticating as its user.
+func kwGrant(t testing.TB, cp *controlplane.ControlPlane) *rest.Config {
+	t.Helper()
+	ctx := context.Background()
+	// Least privilege: what the webhook reads (the namespace cache with its
+	// live fallback, and pods for the namespace dry-run).
+	const user = "kubeward-webhook"
+	role := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubeward-webhook"},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
+			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"list"}},
+		},
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubeward-webhook"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
+	}
+	if _, err := cp.Client.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cp.Client.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return cp.User(t, user)
+
+}
+
+// kwRegister registers the webhook served at url (with CA caBundle) on cp as
+// deploy/ does — failurePolicy Fail for pods, pods/ephemeralcontainers and
+// namespaces, Ignore for workloads — and waits until the API server calls it.
+func kwRegister(t testing.TB, cp *controlplane.ControlPlane, url string, caBundle []byte) {
+	t.Helper()
+	ctx := context.Background()
 	fail, ignore := admissionregistrationv1.Fail, admissionregistrationv1.Ignore
 	cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{
 		ObjectMeta: metav1.ObjectMeta{Name: "kubeward"},
 		Webhooks: []admissionregistrationv1.ValidatingWebhook{
-			controlplane.URLWebhook(kwEnforcingWebhook, url, cert.CAPEM, fail,
+			controlplane.URLWebhook(kwEnforcingWebhook, url, caBundle, fail,
 				controlplane.Rule("", "v1", "pods", "pods/ephemeralcontainers", "namespaces")),
-			controlplane.URLWebhook(kwAdvisoryWebhook, url, cert.CAPEM, ignore,
+			controlplane.URLWebhook(kwAdvisoryWebhook, url, caBundle, ignore,
 				controlplane.Rule("", "v1", "podtemplates", "replicationcontrollers"),
 				controlplane.Rule("apps", "v1", "deployments", "replicasets", "statefulsets", "daemonsets"),
 				controlplane.Rule("batch", "v1", "jobs", "cronjobs")),
