@@ -150,15 +150,18 @@ func realisticPod(rng *rand.Rand, i int) *corev1.Pod {
 var benchSink int
 
 // BenchmarkEvaluate compares our evaluator with Kubernetes' on the same
-// corpus. One op evaluates the whole corpus; ns/pod, B/pod and allocs/pod
-// are per pod. The oracle runs EvaluatePod then AggregateCheckResults, as
+// corpus, and on its pods that meet restricted:latest (-compliant) and those
+// that do not (-noncompliant). One op evaluates the whole set; ns/pod,
+// cpu-ns/pod, B/pod and allocs/pod are per pod. The oracle runs EvaluatePod then AggregateCheckResults, as
 // Kubernetes' admission does, to get the failing checks' reasons and details.
 func BenchmarkEvaluate(b *testing.B) {
 	corpus := benchCorpus()
-	var compliant []*corev1.Pod
+	var compliant, failing []*corev1.Pod
 	for _, p := range corpus {
 		if Default.Allowed(LevelVersion{LevelRestricted, LatestVersion()}, &p.ObjectMeta, &p.Spec) {
 			compliant = append(compliant, p)
+		} else {
+			failing = append(failing, p)
 		}
 	}
 	oracle := oracleEvaluator
@@ -168,7 +171,7 @@ func BenchmarkEvaluate(b *testing.B) {
 		for _, set := range []struct {
 			suffix string
 			pods   []*corev1.Pod
-		}{{"", corpus}, {"-compliant", compliant}} {
+		}{{"", corpus}, {"-compliant", compliant}, {"-noncompliant", failing}} {
 			pods := set.pods
 			b.Run("kubeward/"+l.String()+set.suffix, func(b *testing.B) {
 				runPerPod(b, len(pods), func() {
