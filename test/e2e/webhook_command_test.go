@@ -144,6 +144,17 @@ func TestWebhookCommand(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Errorf("kubeward webhook returned %v after its context ended, want nil (graceful shutdown)", err)
 	}
+
+	// With the webhook gone, the failure policies decide: pods fail closed,
+	// workloads fail open.
+	dryRun := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
+	_, err = cp.Client.CoreV1().Pods("cmd-restricted").Create(bg, psaPod("while-down", psaRestricted), dryRun)
+	if err == nil || !strings.Contains(err.Error(), `failed calling webhook "`+kwEnforcingWebhook+`"`) {
+		t.Errorf("pod while the webhook is down: error = %v, want failed calling webhook (failurePolicy Fail)", err)
+	}
+	if _, err := cp.Client.AppsV1().Deployments("cmd-restricted").Create(bg, psaDeployment("while-down", psaPod("", psaPrivileged)), dryRun); err != nil {
+		t.Errorf("deployment while the webhook is down: %v, want admitted (failurePolicy Ignore)", err)
+	}
 	if t.Failed() {
 		t.Logf("kubeward webhook log:\n%s", lastLines(stderr.String(), 30))
 	}

@@ -4,8 +4,10 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -245,6 +247,10 @@ func TestWebhook(t *testing.T) {
 		}
 	})
 
+	t.Run("concurrent requests get their own decisions", func(t *testing.T) {
+		kwConcurrent(t, cp.Client, "wh-restricted")
+	})
+
 	t.Run("narrow exemption", func(t *testing.T) {
 		r := admin.createPod(t, "e2e-narrow", psaPod("narrow-agent", psaPrivileged))
 		if r.err != nil {
@@ -265,6 +271,48 @@ func TestWebhook(t *testing.T) {
 			t.Errorf("pod with a check outside the exemption: error = %v, want forbidden", r.err)
 		}
 	})
+}
+
+// kwConcurrent sends many reviews at once through the API server, which
+// rejects a response whose uid is not its request's: every request must get
+// its own decision.
+func kwConcurrent(t *testing.T, cs kubernetes.Interface, ns string) {
+	const workers, perWorker = 16, 40
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*perWorker)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perWorker {
+				compliant := (w+i)%2 == 0
+				var p *corev1.Pod
+				if compliant {
+					p = psaPod(fmt.Sprintf("c-%d-%d", w, i), psaRestricted)
+				} else {
+					p = psaPod(fmt.Sprintf("v-%d-%d", w, i))
+				}
+				_, err := cs.CoreV1().Pods(ns).Create(context.Background(), p, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+				switch {
+				case compliant && err != nil:
+					errs <- fmt.Errorf("compliant pod %s: %w", p.Name, err)
+				case !compliant && (err == nil || !strings.Contains(err.Error(), fmt.Sprintf(`pods %q is forbidden: violates PodSecurity`, p.Name))):
+					errs <- fmt.Errorf("violating pod %s: error = %v, want its own denial", p.Name, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	n := 0
+	for err := range errs {
+		if n++; n <= 10 {
+			t.Error(err)
+		}
+	}
+	if n > 0 {
+		t.Errorf("%d of %d concurrent requests got a wrong result", n, workers*perWorker)
+	}
 }
 
 // kwClient is a clientset whose requests report warnings and audit IDs.
