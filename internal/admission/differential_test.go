@@ -526,3 +526,67 @@ func (*nopOracleRecorder) RecordEvaluation(psmetrics.Decision, psapi.LevelVersio
 }
 func (*nopOracleRecorder) RecordExemption(psapi.Attributes)   {}
 func (*nopOracleRecorder) RecordError(bool, psapi.Attributes) {}
+
+// TestValidateConcurrent decides the same random requests from several
+// goroutines on one Admission (run with -race) and requires the sequential
+// answers.
+func TestValidateConcurrent(t *testing.T) {
+	g := newGen(99)
+	w := &world{namespaces: map[string]*corev1.Namespace{
+		"app": {ObjectMeta: metav1.ObjectMeta{Name: "app", Labels: map[string]string{EnforceLevelLabel: "baseline", WarnLevelLabel: "restricted", AuditLevelLabel: "restricted"}}},
+		"mon": {ObjectMeta: metav1.ObjectMeta{Name: "mon", Labels: map[string]string{EnforceLevelLabel: "baseline", AuditLevelLabel: "restricted"}}},
+	}, pods: map[string][]*corev1.Pod{}}
+	ex, err := ParseExemptions([]byte(exemptionsYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Options{Namespaces: ourNamespaces{w}, Pods: ourPods{w}, Exemptions: ex})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reqs []*Request
+	for i := range 200 {
+		ns := "app"
+		if i%2 == 1 {
+			ns = "mon" // where the narrow exemptions apply
+		}
+		p := g.pod(ns, fmt.Sprintf("p%d", i), nil)
+		switch i % 6 {
+		case 1:
+			p.Name = "legacy" // an expired exemption
+		case 3:
+			p.Labels["pod-template-hash"] = "5d4f8"
+			p.OwnerReferences = []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-5d4f8", UID: "rs", Controller: ptr.To(true)}}
+			p.Spec.Containers = append(p.Spec.Containers, privileged("debug", "busybox"))
+		}
+		reqs = append(reqs, podCreate(p))
+	}
+	want := make([]*Response, len(reqs))
+	narrowed := 0
+	for i, r := range reqs {
+		want[i] = a.Validate(context.Background(), r)
+		if want[i].AuditAnnotations[AnnotationNarrowExemptions] != "" || want[i].AuditAnnotations[AnnotationExpiredExemptions] != "" {
+			narrowed++
+		}
+	}
+	if narrowed == 0 {
+		t.Error("no request exercised the narrow exemptions")
+	}
+	errs := make(chan string, 8)
+	for range 4 {
+		go func() {
+			for i := len(reqs) - 1; i >= 0; i-- {
+				if d := cmp.Diff(want[i], a.Validate(context.Background(), reqs[i])); d != "" {
+					errs <- d
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range 4 {
+		if d := <-errs; d != "" {
+			t.Errorf("concurrent decision differs:\n%s", d)
+		}
+	}
+}
