@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -262,7 +263,34 @@ func deleteGenerated(t *testing.T, c kubernetes.Interface) {
 		check("RoleBindings", c.RbacV1().RoleBindings(ns).DeleteCollection(ctx, del, opts))
 		check("Roles", c.RbacV1().Roles(ns).DeleteCollection(ctx, del, opts))
 	}
+	// The aggregation controller applies (server-side apply) the rules of
+	// aggregated roles it still has in its cache; when that races with the
+	// delete, the apply re-creates the role, without its labels. Delete
+	// such resurrected roles by name until none comes back for a second.
+	quiet := 0
+	controlplane.WaitFor(t, "deleted aggregated ClusterRoles to stay deleted", 200*time.Millisecond, 30*time.Second, func(ctx context.Context) (bool, error) {
+		list, err := c.RbacV1().ClusterRoles().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		found := false
+		for _, cr := range list.Items {
+			if generatedName.MatchString(cr.Name) {
+				found = true
+				check("ClusterRole "+cr.Name, c.RbacV1().ClusterRoles().Delete(ctx, cr.Name, del))
+			}
+		}
+		if found {
+			quiet = 0
+		} else {
+			quiet++
+		}
+		return quiet >= 5, nil
+	})
 }
+
+// generatedName matches the names of the objects the test creates.
+var generatedName = regexp.MustCompile(`^(r[0-9]+-|zz-sentinel-|fact-)`)
 
 // sentinelObjects returns objects to create after a round's set, one per
 // resource kind and created last, and the reviews they make allowed.
