@@ -10,7 +10,6 @@
 package manifest
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 
@@ -76,6 +75,10 @@ func (e *Error) Unwrap() error { return e.Err }
 // Reader is ready to use; a Reader may be used by several goroutines.
 type Reader struct {
 	Stdin io.Reader
+	// Workers is the number of goroutines decoding documents; 0 means
+	// GOMAXPROCS (at most 8), 1 decodes on the calling goroutine. Objects
+	// reach fn in input order whatever the number.
+	Workers int
 }
 
 // Read walks paths in order and calls fn for each object as it is decoded,
@@ -95,21 +98,27 @@ type Reader struct {
 // onErr after the object itself was passed to fn (the object decoded
 // without them). Blank documents are skipped silently.
 //
-// Read holds at most one document (or JSON file) in memory at a time; the
-// Object passed to fn is not reused by Read, so fn may keep it. Read returns
-// the first error returned by fn, which stops the walk.
+// fn and onErr are called on the calling goroutine, one at a time, in
+// input order. Memory stays bounded whatever the input size: Read holds the
+// file being read (streamed document by document when larger than 32 MiB,
+// and always for stdin) and decodes a window of at most 3×Workers documents
+// ahead of fn; the parsed YAML of a document is dropped once fn has seen its
+// objects. The Object passed to fn is not reused by Read, so fn may keep
+// it. Read returns the first error returned by fn, which stops the walk.
 func (r *Reader) Read(paths []string, fn func(*Object) error, onErr func(*Error)) error {
 	return r.read(paths, fn, onErr)
 }
 
-// Decode reads one YAML or JSON stream held in data as if it were the file
-// named name (a ".json" suffix selects JSON, as does content starting with
-// { or [), with the same callbacks and errors as Read.
+// ReadBytes reads one YAML or JSON stream held in data as if it were the
+// file named name (a ".json" suffix selects JSON, as does content starting
+// with { or [), with the same callbacks and guarantees as Read.
+func (r *Reader) ReadBytes(name string, data []byte, fn func(*Object) error, onErr func(*Error)) error {
+	return r.run(func(sink func(*job) error) error {
+		return readData(name, data, isJSONName(name) || looksJSON(data), sink)
+	}, fn, onErr)
+}
+
+// Decode is ReadBytes with a zero Reader.
 func Decode(name string, data []byte, fn func(*Object) error, onErr func(*Error)) error {
-	dc := &decoder{fn: fn, onErr: onErr}
-	err := dc.readStream(name, bytes.NewReader(data), isJSONName(name) || looksJSON(data))
-	if stop, ok := err.(errStop); ok {
-		return stop.err
-	}
-	return err
+	return (&Reader{}).ReadBytes(name, data, fn, onErr)
 }

@@ -36,19 +36,22 @@ func newTyped(gvk schema.GroupVersionKind) runtime.Object {
 	return obj
 }
 
-// decoder decodes documents; it owns reusable buffers and is not safe for
-// concurrent use.
+// decoder decodes documents into events; it owns reusable buffers and is
+// not safe for concurrent use.
 type decoder struct {
-	em    emitter
-	fn    func(*Object) error
-	onErr func(*Error)
+	em     emitter
+	events []event // what the current document yielded, in order
+	doc    *doc    // the current document, released after delivery
 }
 
-// errStop wraps the error returned by fn so that it is told apart from
-// input problems.
-type errStop struct{ err error }
+// event is one result of decoding: an object or an input problem.
+type event struct {
+	obj *Object
+	err *Error
+}
 
-func (e errStop) Error() string { return e.err.Error() }
+func (dc *decoder) onErr(e *Error)   { dc.events = append(dc.events, event{err: e}) }
+func (dc *decoder) object(o *Object) { dc.events = append(dc.events, event{obj: o}) }
 
 // doc is one YAML document (or JSON value) of a file. Objects decoded from it
 // share it to resolve field lines: the parsed tree is kept while fn runs and
@@ -124,9 +127,9 @@ func resolveAlias(n *yaml.Node) *yaml.Node {
 
 var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// decodeDoc decodes one document whose first line is line0 of file. It
-// returns only the error of fn (as errStop); input problems go to onErr.
-func (dc *decoder) decodeDoc(file string, src []byte, line0 int, isJSON bool) error {
+// decodeDoc decodes one document whose first line is line0 of file into
+// dc.events. The caller releases dc.doc once the events are delivered.
+func (dc *decoder) decodeDoc(file string, src []byte, line0 int, isJSON bool) {
 	var n yaml.Node
 	if err := yaml.Unmarshal(src, &n); err != nil {
 		line, msg := line0, strings.TrimPrefix(err.Error(), "yaml: ")
@@ -139,28 +142,28 @@ func (dc *decoder) decodeDoc(file string, src []byte, line0 int, isJSON bool) er
 			what = "invalid JSON: "
 		}
 		dc.onErr(&Error{File: file, Line: line, Err: errors.New(what + msg)})
-		return nil
+		return
 	}
 	if n.Kind == 0 || len(n.Content) == 0 {
-		return nil // only comments and whitespace
+		return // only comments and whitespace
 	}
 	root := n.Content[0]
 	if root.Kind == yaml.ScalarNode && root.Value == "" && root.Tag == "!!null" && root.Style == 0 {
-		return nil // "---" followed by nothing
+		return // "---" followed by nothing
 	}
 	d := &doc{src: src, line0: line0, root: resolveAlias(root)}
-	defer d.release()
-	size := countNodes(&n)
+	dc.doc = d
+	dc.em.setDocument(&n)
 	abs := func(l int) int { return line0 + l - 1 }
 	obj := d.root
 	if obj.Kind != yaml.MappingNode {
 		dc.onErr(&Error{File: file, Line: abs(root.Line), Err: fmt.Errorf("expected an object with apiVersion and kind, found a %s", kindName(obj.Kind))})
-		return nil
+		return
 	}
 	apiVersion, kind, err := typeOf(obj)
 	if err != nil {
 		dc.onErr(&Error{File: file, Line: abs(err.(*emitError).line), Err: errors.New(err.Error())})
-		return nil
+		return
 	}
 	if strings.HasSuffix(kind, "List") && apiVersion != "" {
 		// A built-in list kind is always a list; another kind ending in
@@ -172,20 +175,22 @@ func (dc *decoder) decodeDoc(file string, src []byte, line0 int, isJSON bool) er
 		}
 		switch {
 		case ok && items.Kind == yaml.SequenceNode:
-			return dc.decodeList(file, d, items, apiVersion, kind, size)
+			dc.decodeList(file, d, items, apiVersion, kind)
+			return
 		case !builtin:
 		case !ok || (items.Kind == yaml.ScalarNode && items.Tag == "!!null" && items.Style&yaml.TaggedStyle == 0):
-			return nil // an empty list
+			return // an empty list
 		default:
 			dc.onErr(&Error{File: file, Line: abs(items.Line), Err: fmt.Errorf("%s items must be a list, found a %s", kind, kindName(items.Kind))})
-			return nil
+			return
 		}
 	}
 	if apiVersion == "" || kind == "" {
 		dc.onErr(&Error{File: file, Line: abs(obj.Line), Err: missing(apiVersion, kind)})
-		return nil
+		return
 	}
-	return dc.decodeObject(file, d, obj, abs(root.Line), -1, apiVersion, kind, size)
+	dc.decodeObject(file, d, obj, abs(root.Line), -1, apiVersion, kind)
+	return
 }
 
 func missing(apiVersion, kind string) error {
@@ -200,7 +205,7 @@ func missing(apiVersion, kind string) error {
 
 // decodeList decodes each item of a List kind. Items of a typed list
 // (PodList, ...) may leave out apiVersion and kind; items of v1 List may not.
-func (dc *decoder) decodeList(file string, d *doc, items *yaml.Node, listAPIVersion, listKind string, size int) error {
+func (dc *decoder) decodeList(file string, d *doc, items *yaml.Node, listAPIVersion, listKind string) {
 	for i, it := range items.Content {
 		line := d.line0 + it.Line - 1
 		it = resolveAlias(it)
@@ -220,11 +225,8 @@ func (dc *decoder) decodeList(file string, d *doc, items *yaml.Node, listAPIVers
 			dc.onErr(&Error{File: file, Line: line, Err: missing(apiVersion, kind)})
 			continue
 		}
-		if err := dc.decodeObject(file, d, it, line, i, apiVersion, kind, size); err != nil {
-			return err
-		}
+		dc.decodeObject(file, d, it, line, i, apiVersion, kind)
 	}
-	return nil
 }
 
 // typeOf reads apiVersion and kind from an object mapping; absent ones are "".
@@ -258,17 +260,17 @@ func typeOf(obj *yaml.Node) (apiVersion, kind string, err error) {
 
 // decodeObject converts the object mapping n, which starts at line of the
 // file, to JSON and decodes it.
-func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, line, item int, apiVersion, kind string, size int) error {
+func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, line, item int, apiVersion, kind string) {
 	abs := func(l int) int { return d.line0 + l - 1 }
 	rel := line - d.line0 + 1 // the object's line within the document
-	if err := dc.em.emit(n, size); err != nil {
+	if err := dc.em.emit(n); err != nil {
 		l := rel
 		var ee *emitError
 		if errors.As(err, &ee) {
 			l = ee.line
 		}
 		dc.onErr(&Error{File: file, Line: abs(l), Err: errors.New(err.Error())})
-		return nil
+		return
 	}
 	gvk := schema.FromAPIVersionAndKind(apiVersion, kind)
 	var obj runtime.Object
@@ -279,7 +281,7 @@ func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, line, item in
 		if err != nil {
 			l, msg := dc.locate(err, rel)
 			dc.onErr(&Error{File: file, Line: abs(l), Err: errors.New(msg)})
-			return nil
+			return
 		}
 		typed.GetObjectKind().SetGroupVersionKind(gvk)
 		obj = typed
@@ -287,7 +289,7 @@ func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, line, item in
 		var m map[string]any
 		if err := kjson.UnmarshalCaseSensitivePreserveInts(dc.em.buf, &m); err != nil {
 			dc.onErr(&Error{File: file, Line: line, Err: err})
-			return nil
+			return
 		}
 		u := &unstructured.Unstructured{Object: m}
 		u.SetAPIVersion(apiVersion)
@@ -305,9 +307,7 @@ func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, line, item in
 	if m, ok := obj.(metav1.Object); ok {
 		o.Namespace, o.Name = m.GetNamespace(), m.GetName()
 	}
-	if err := dc.fn(o); err != nil {
-		return errStop{err}
-	}
+	dc.object(o)
 	for _, se := range strict {
 		l := rel
 		var fe kjson.FieldError
@@ -318,7 +318,6 @@ func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, line, item in
 		}
 		dc.onErr(&Error{File: file, Line: abs(l), Err: errors.New(se.Error())})
 	}
-	return nil
 }
 
 // locate turns a JSON decoding error into a line of the document and a

@@ -10,7 +10,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -27,39 +29,153 @@ func manifestExt(name string) bool {
 	return false
 }
 
-func (r *Reader) read(paths []string, fn func(*Object) error, onErr func(*Error)) error {
-	dc := &decoder{fn: fn, onErr: onErr}
-	for _, p := range paths {
-		if err := r.readPath(dc, p); err != nil {
-			var stop errStop
-			if errors.As(err, &stop) {
-				return stop.err
-			}
+// job is one unit of decoding: a document (or JSON value) of a file, or a
+// problem with a file to report in its place in the order.
+type job struct {
+	file   string
+	src    []byte
+	line0  int
+	isJSON bool
+	err    *Error
+
+	events []event
+	doc    *doc
+	ready  chan struct{} // closed when events are set (parallel reads)
+}
+
+// run decodes j with dc, leaving the results in j.
+func (dc *decoder) run(j *job) {
+	dc.events, dc.doc = dc.events[:0], nil
+	switch {
+	case j.err != nil:
+		dc.onErr(j.err)
+	case dc.checkDoc(j.file, j.src, j.line0) == nil:
+		dc.decodeDoc(j.file, j.src, j.line0, j.isJSON)
+	}
+	j.events = append([]event(nil), dc.events...)
+	j.doc = dc.doc
+}
+
+// deliver passes j's results to the callbacks in order and then drops the
+// parsed tree of its document.
+func deliver(j *job, fn func(*Object) error, onErr func(*Error)) error {
+	if j.doc != nil {
+		defer j.doc.release()
+	}
+	for _, ev := range j.events {
+		if ev.err != nil {
+			onErr(ev.err)
+			continue
+		}
+		if err := fn(ev.obj); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (r *Reader) readPath(dc *decoder, p string) error {
+// errCanceled stops the producer once the consumer has stopped.
+var errCanceled = errors.New("canceled")
+
+// workers is the number of goroutines decoding documents.
+func (r *Reader) workers() int {
+	if r.Workers > 0 {
+		return r.Workers
+	}
+	return min(runtime.GOMAXPROCS(0), 8)
+}
+
+// run produces jobs with produce and delivers their results in order,
+// decoding on r.workers() goroutines.
+func (r *Reader) run(produce func(sink func(*job) error) error, fn func(*Object) error, onErr func(*Error)) error {
+	workers := r.workers()
+	if workers == 1 {
+		dc := &decoder{}
+		return produce(func(j *job) error {
+			dc.run(j)
+			return deliver(j, fn, onErr)
+		})
+	}
+	jobs := make(chan *job, workers)
+	order := make(chan *job, 2*workers) // bounds the documents in flight
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			dc := &decoder{}
+			for j := range jobs {
+				dc.run(j)
+				close(j.ready)
+			}
+		})
+	}
+	var produceErr error
+	wg.Go(func() {
+		defer close(jobs)
+		defer close(order)
+		produceErr = produce(func(j *job) error {
+			j.ready = make(chan struct{})
+			select {
+			case order <- j:
+			case <-done:
+				return errCanceled
+			}
+			select {
+			case jobs <- j:
+			case <-done:
+				return errCanceled
+			}
+			return nil
+		})
+	})
+	var err error
+	for j := range order {
+		<-j.ready
+		if err = deliver(j, fn, onErr); err != nil {
+			break
+		}
+	}
+	close(done)
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	if produceErr != nil && produceErr != errCanceled {
+		return produceErr
+	}
+	return nil
+}
+
+func (r *Reader) read(paths []string, fn func(*Object) error, onErr func(*Error)) error {
+	return r.run(func(sink func(*job) error) error {
+		for _, p := range paths {
+			if err := r.readPath(p, sink); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, fn, onErr)
+}
+
+func (r *Reader) readPath(p string, sink func(*job) error) error {
 	if p == "-" {
 		if r.Stdin == nil {
-			dc.onErr(&Error{File: "-", Err: errors.New("no standard input to read")})
-			return nil
+			return sink(&job{err: &Error{File: "-", Err: errors.New("no standard input to read")}})
 		}
-		return dc.readStream("-", r.Stdin, false)
+		return readStream("-", r.Stdin, false, sink)
 	}
 	fi, err := os.Stat(p)
 	if err != nil {
-		dc.onErr(&Error{File: p, Err: pathErr(err)})
-		return nil
+		return sink(&job{err: &Error{File: p, Err: pathErr(err)}})
 	}
 	if !fi.IsDir() {
-		return dc.readFile(p)
+		return readFile(p, sink)
 	}
 	return filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			dc.onErr(&Error{File: path, Err: pathErr(err)})
+			if serr := sink(&job{err: &Error{File: path, Err: pathErr(err)}}); serr != nil {
+				return serr
+			}
 			if d != nil && d.IsDir() && path != p {
 				return fs.SkipDir
 			}
@@ -68,7 +184,7 @@ func (r *Reader) readPath(dc *decoder, p string) error {
 		if d.IsDir() || !manifestExt(path) {
 			return nil
 		}
-		return dc.readFile(path)
+		return readFile(path, sink)
 	})
 }
 
@@ -82,49 +198,107 @@ func pathErr(err error) error {
 	return err
 }
 
-func (dc *decoder) readFile(path string) error {
+// wholeFileLimit is the size up to which a file is read into memory at
+// once and split in place; larger files are streamed document by document.
+const wholeFileLimit = 32 << 20
+
+func readFile(path string, sink func(*job) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		dc.onErr(&Error{File: path, Err: pathErr(err)})
-		return nil
+		return sink(&job{err: &Error{File: path, Err: pathErr(err)}})
 	}
 	defer f.Close()
-	return dc.readStream(path, f, strings.EqualFold(filepath.Ext(path), ".json"))
+	isJSON := isJSONName(path)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() <= wholeFileLimit {
+		data, err := io.ReadAll(f)
+		if err != nil {
+			return sink(&job{err: &Error{File: path, Err: pathErr(err)}})
+		}
+		return readData(path, data, isJSON, sink)
+	}
+	return readStream(path, f, isJSON, sink)
 }
 
-// readStream reads one file (or stdin). YAML is split into documents on
-// "---" lines and decoded one document at a time; JSON (isJSON, or content
-// starting with { or [ on stdin) is read whole and split into values.
-func (dc *decoder) readStream(name string, rd io.Reader, isJSON bool) error {
-	br := bufio.NewReaderSize(rd, 64<<10)
-	head, _ := br.Peek(8 << 10)
-	if i := bytes.IndexByte(head, 0); i >= 0 {
-		dc.onErr(&Error{File: name, Line: 1 + bytes.Count(head[:i], []byte{'\n'}), Err: errors.New("binary file (NUL byte), not a manifest")})
-		return nil
+// binaryHead reports a NUL byte in the first 8 KiB: the file is not text.
+func binaryHead(name string, head []byte) *Error {
+	if len(head) > 8<<10 {
+		head = head[:8<<10]
 	}
-	if name == "-" && !isJSON {
-		t := bytes.TrimLeft(bytes.TrimPrefix(head, utf8BOM), " \t\r\n")
-		isJSON = len(t) > 0 && (t[0] == '{' || t[0] == '[')
+	if i := bytes.IndexByte(head, 0); i >= 0 {
+		return &Error{File: name, Line: 1 + bytes.Count(head[:i], []byte{'\n'}), Err: errors.New("binary file (NUL byte), not a manifest")}
+	}
+	return nil
+}
+
+// readData splits a whole file held in memory into jobs; documents are
+// slices of data.
+func readData(name string, data []byte, isJSON bool, sink func(*job) error) error {
+	if e := binaryHead(name, data); e != nil {
+		return sink(&job{err: e})
 	}
 	if isJSON {
-		return dc.readJSON(name, br)
+		return readJSON(name, data, sink)
+	}
+	data = bytes.TrimPrefix(data, utf8BOM)
+	start, startLine, line := 0, 1, 1
+	for i := 0; i < len(data); {
+		end := bytes.IndexByte(data[i:], '\n')
+		if end < 0 {
+			end = len(data)
+		} else {
+			end += i + 1
+		}
+		if isSeparator(data[i:end]) && i > start {
+			if err := sink(&job{file: name, src: data[start:i:i], line0: startLine}); err != nil {
+				return err
+			}
+			start, startLine = i, line
+		}
+		line++
+		i = end
+	}
+	if start < len(data) {
+		return sink(&job{file: name, src: data[start:len(data):len(data)], line0: startLine})
+	}
+	return nil
+}
+
+// readStream reads one file (or stdin) that is not held in memory. YAML is
+// split into documents on "---" lines and decoded one document at a time;
+// JSON (isJSON, or content starting with { or [ on stdin) is read whole and
+// split into values.
+func readStream(name string, rd io.Reader, isJSON bool, sink func(*job) error) error {
+	br := bufio.NewReaderSize(rd, 64<<10)
+	head, _ := br.Peek(8 << 10)
+	if e := binaryHead(name, head); e != nil {
+		return sink(&job{err: e})
+	}
+	if name == "-" && !isJSON {
+		isJSON = looksJSON(head)
+	}
+	if isJSON {
+		data, err := io.ReadAll(io.LimitReader(br, MaxDocumentSize+1))
+		if err != nil {
+			return sink(&job{err: &Error{File: name, Err: err}})
+		}
+		if len(data) > MaxDocumentSize {
+			return sink(&job{err: &Error{File: name, Err: fmt.Errorf("larger than %d MiB", MaxDocumentSize>>20)}})
+		}
+		return readJSON(name, data, sink)
 	}
 	s := splitter{br: br}
 	for {
 		src, line0, err := s.next()
 		if len(src) > 0 {
-			if derr := dc.checkDoc(name, src, line0); derr == nil {
-				if err := dc.decodeDoc(name, src, line0, false); err != nil {
-					return err
-				}
+			if serr := sink(&job{file: name, src: src, line0: line0}); serr != nil {
+				return serr
 			}
 		}
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			dc.onErr(&Error{File: name, Line: s.line, Err: err})
-			return nil
+			return sink(&job{err: &Error{File: name, Line: s.line, Err: err}})
 		}
 	}
 }
@@ -155,18 +329,11 @@ func (dc *decoder) checkDoc(name string, src []byte, line0 int) error {
 	return nil
 }
 
-func (dc *decoder) readJSON(name string, br *bufio.Reader) error {
-	data, err := io.ReadAll(io.LimitReader(br, MaxDocumentSize+1))
-	if err != nil {
-		dc.onErr(&Error{File: name, Err: err})
-		return nil
-	}
-	if len(data) > MaxDocumentSize {
-		dc.onErr(&Error{File: name, Err: fmt.Errorf("larger than %d MiB", MaxDocumentSize>>20)})
-		return nil
-	}
-	if dc.checkDoc(name, data, 1) != nil {
-		return nil
+// readJSON splits JSON data into one job per top-level value.
+func readJSON(name string, data []byte, sink func(*job) error) error {
+	if !utf8.Valid(data) {
+		// Report it once for the whole file, at its line.
+		return sink(&job{file: name, src: data, line0: 1, isJSON: true})
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -188,14 +355,13 @@ func (dc *decoder) readJSON(name string, br *bufio.Reader) error {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				l = 1 + bytes.Count(bytes.TrimRight(data, " \t\r\n"), []byte{'\n'})
 			}
-			dc.onErr(&Error{File: name, Line: l, Err: fmt.Errorf("invalid JSON: %w", err)})
-			return nil
+			return sink(&job{err: &Error{File: name, Line: l, Err: fmt.Errorf("invalid JSON: %w", err)}})
 		}
 		end := int(dec.InputOffset())
 		start := end - len(raw)
 		line += bytes.Count(data[counted:start], []byte{'\n'})
 		counted = start
-		if err := dc.decodeDoc(name, data[start:end:end], line, true); err != nil {
+		if err := sink(&job{file: name, src: data[start:end:end], line0: line, isJSON: true}); err != nil {
 			return err
 		}
 	}

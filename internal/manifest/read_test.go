@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -436,19 +437,21 @@ func TestRead(t *testing.T) {
 		},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var got events
-			r := Reader{}
-			if tc.stdin != "" {
-				r.Stdin = strings.NewReader(tc.stdin)
-			}
-			if err := r.Read(tc.paths, got.fn, got.onErr); err != nil {
-				t.Fatalf("Read() = %v", err)
-			}
-			if diff := cmp.Diff(tc.want, []string(got)); diff != "" {
-				t.Errorf("Read() events (-want +got):\n%s", diff)
-			}
-		})
+		for _, workers := range []int{1, 3} {
+			t.Run(fmt.Sprintf("%s/workers=%d", tc.name, workers), func(t *testing.T) {
+				var got events
+				r := Reader{Workers: workers}
+				if tc.stdin != "" {
+					r.Stdin = strings.NewReader(tc.stdin)
+				}
+				if err := r.Read(tc.paths, got.fn, got.onErr); err != nil {
+					t.Fatalf("Read() = %v", err)
+				}
+				if diff := cmp.Diff(tc.want, []string(got)); diff != "" {
+					t.Errorf("Read() events (-want +got):\n%s", diff)
+				}
+			})
+		}
 	}
 
 	t.Run("stdin not set", func(t *testing.T) {
@@ -461,12 +464,37 @@ func TestRead(t *testing.T) {
 		}
 	})
 
-	t.Run("error from fn stops the walk", func(t *testing.T) {
-		stop := errors.New("stop")
-		calls := 0
-		err := (&Reader{}).Read([]string{dir}, func(*Object) error { calls++; return stop }, func(*Error) {})
-		if !errors.Is(err, stop) || calls != 1 {
-			t.Errorf("Read() = %v after %d calls, want %v after 1", err, calls, stop)
+	for _, workers := range []int{1, 4} {
+		t.Run(fmt.Sprintf("error from fn stops the walk/workers=%d", workers), func(t *testing.T) {
+			stop := errors.New("stop")
+			calls := 0
+			before := runtime.NumGoroutine()
+			err := (&Reader{Workers: workers}).Read([]string{dir, dir, dir}, func(*Object) error { calls++; return stop }, func(*Error) {})
+			if !errors.Is(err, stop) || calls != 1 {
+				t.Errorf("Read() = %v after %d calls, want %v after 1", err, calls, stop)
+			}
+			if after := runtime.NumGoroutine(); after > before {
+				t.Errorf("%d goroutines before Read, %d after", before, after)
+			}
+		})
+	}
+
+	t.Run("stdin streamed in order with many workers", func(t *testing.T) {
+		var in strings.Builder
+		var want []string
+		line := 1
+		for i := range 500 {
+			in.WriteString("---\n" + cm(fmt.Sprint("cm-", i)))
+			want = append(want, fmt.Sprintf("-:%d v1/ConfigMap /cm-%d", line+1, i))
+			line += 5
+		}
+		var got events
+		r := Reader{Workers: 8, Stdin: strings.NewReader(in.String())}
+		if err := r.Read([]string{"-"}, got.fn, got.onErr); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, []string(got)); diff != "" {
+			t.Errorf("Read() events (-want +got):\n%s", diff)
 		}
 	})
 

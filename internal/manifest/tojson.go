@@ -57,25 +57,53 @@ type emitter struct {
 	aliases []*yaml.Node // aliases being expanded, to catch self-reference
 	visits  int
 	limit   int
+	doc     *yaml.Node // the document being converted, to size the limit
+	docSize int        // nodes in doc, 0 until counted
+}
+
+// setDocument tells the emitter which parsed document the next emits come
+// from; the alias expansion limit is proportional to its size.
+func (e *emitter) setDocument(doc *yaml.Node) {
+	e.doc, e.docSize = doc, 0
 }
 
 // emit writes the JSON form of n into e.buf (replacing its content) and
-// rebuilds e.recs. size is the number of nodes the document parsed into and
-// bounds alias expansion.
-func (e *emitter) emit(n *yaml.Node, size int) error {
+// rebuilds e.recs.
+func (e *emitter) emit(n *yaml.Node) error {
 	e.buf = e.buf[:0]
 	e.recs = e.recs[:0]
 	e.keys = e.keys[:0]
 	e.keyLine = e.keyLine[:0]
 	e.aliases = e.aliases[:0]
 	e.visits = 0
-	e.limit = aliasFreeVisits + aliasMaxRatio*size
+	e.limit = aliasFreeVisits
+	if e.docSize > 0 {
+		e.limit += aliasMaxRatio * e.docSize
+	}
 	return e.value(n, int32(n.Line), -1, -1, "")
 }
 
+// overLimit counts a visit of k nodes and reports whether the document
+// expanded beyond aliasMaxRatio times its size (a document without aliases
+// never does: it visits each node once).
+func (e *emitter) overLimit(k int) bool {
+	e.visits += k
+	if e.visits <= e.limit {
+		return false
+	}
+	if e.docSize == 0 {
+		e.docSize = 1
+		if e.doc != nil {
+			e.docSize = countNodes(e.doc)
+		}
+		e.limit = aliasFreeVisits + aliasMaxRatio*e.docSize
+		return e.visits > e.limit
+	}
+	return true
+}
+
 func (e *emitter) value(n *yaml.Node, line, parent, index int32, key string) error {
-	e.visits++
-	if e.visits > e.limit {
+	if e.overLimit(1) {
 		return &emitError{int(line), "document expands to too many nodes through aliases"}
 	}
 	for n.Kind == yaml.AliasNode {
@@ -200,8 +228,7 @@ func (e *emitter) mergedMapping(n *yaml.Node, ri int32) error {
 		for m.Kind == yaml.AliasNode && m.Alias != nil {
 			m = m.Alias
 		}
-		e.visits += 1 + len(m.Content)
-		if e.visits > e.limit {
+		if e.overLimit(1 + len(m.Content)) {
 			return &emitError{line, "document expands to too many nodes through aliases"}
 		}
 		switch m.Kind {

@@ -19,7 +19,8 @@ func toJSON(t testing.TB, src string) ([]byte, error) {
 		return nil, err
 	}
 	var e emitter
-	if err := e.emit(&n, countNodes(&n)); err != nil {
+	e.setDocument(&n)
+	if err := e.emit(&n); err != nil {
 		return nil, err
 	}
 	return e.buf, nil
