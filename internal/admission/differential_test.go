@@ -4,6 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,12 +15,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	admissionv1 "k8s.io/api/admission/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/yaml"
 
 	psadmission "k8s.io/pod-security-admission/admission"
 	psadmissionapi "k8s.io/pod-security-admission/admission/api"
@@ -589,4 +595,102 @@ func TestValidateConcurrent(t *testing.T) {
 			t.Errorf("concurrent decision differs:\n%s", d)
 		}
 	}
+}
+
+// TestDifferentialFixtures runs Kubernetes' own Pod Security test pods (every
+// pass and fail fixture of every check and version, from the oracle module)
+// through both implementations, as pod creates, ephemeral container updates
+// and Deployments, in namespaces with random labels.
+func TestDifferentialFixtures(t *testing.T) {
+	dir := oracleFixtureDir(t)
+	seen := map[string]bool{}
+	var pods []*corev1.Pod
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if seen[string(data)] {
+			return nil
+		}
+		seen[string(data)] = true
+		p := &corev1.Pod{}
+		if err := yaml.UnmarshalStrict(data, p); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		pods = append(pods, p)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pods) < 300 {
+		t.Fatalf("only %d fixture pods under %s", len(pods), dir)
+	}
+	g := newGen(4242)
+	cases, mismatches := 0, 0
+	for _, p := range pods {
+		for range 8 {
+			c := diffCase{cfg: g.config(), w: &world{namespaces: map[string]*corev1.Namespace{
+				"app": {ObjectMeta: metav1.ObjectMeta{Name: "app", Labels: g.strictLabels()}},
+			}}}
+			pod := p.DeepCopy()
+			pod.Namespace = "app"
+			switch g.r.IntN(3) {
+			case 0:
+				c.req = podCreate(pod)
+			case 1:
+				old := pod.DeepCopy()
+				old.Spec.EphemeralContainers = nil
+				if len(pod.Spec.EphemeralContainers) == 0 {
+					pod.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon(restrictedContainer("dbg", "busybox"))}}
+				}
+				c.req = &Request{Name: pod.Name, Namespace: "app", Operation: "UPDATE", Kind: podGVK, Resource: podsGVR,
+					SubResource: "ephemeralcontainers", Object: pod, OldObject: old}
+			case 2:
+				d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: "app"},
+					Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{ObjectMeta: pod.ObjectMeta, Spec: pod.Spec}}}
+				c.req = &Request{Name: d.Name, Namespace: "app", Operation: "CREATE", Object: d,
+					Kind: schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, Resource: schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}}
+			}
+			cases++
+			ours, theirs := c.run(t)
+			if d := cmp.Diff(theirs, ours); d != "" {
+				mismatches++
+				if mismatches <= 10 {
+					t.Errorf("fixture pod %s, labels %v: (-kubernetes +kubeward):\n%s", p.Name, c.w.labels("app"), d)
+				}
+			}
+		}
+	}
+	t.Logf("%d distinct fixture pods, %d cases, %d mismatches", len(pods), cases, mismatches)
+}
+
+// strictLabels returns random labels, half the time with baseline or
+// restricted in every mode at any version from v1.0 to v1.38.
+func (g *gen) strictLabels() map[string]string {
+	if g.chance(0.5) {
+		return g.labels()
+	}
+	l := map[string]string{}
+	for _, mode := range []string{"enforce", "audit", "warn"} {
+		l[LabelPrefix+mode] = g.pick("baseline", "restricted")
+		if g.chance(0.8) {
+			l[LabelPrefix+mode+"-version"] = fmt.Sprintf("v1.%d", g.r.IntN(podsecurity.NewestKnownMinor+2))
+		}
+	}
+	return l
+}
+
+// oracleFixtureDir finds Kubernetes' Pod Security fixture pods in the module cache.
+func oracleFixtureDir(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "k8s.io/pod-security-admission").Output()
+	if err != nil {
+		t.Fatalf("locating k8s.io/pod-security-admission: %v", err)
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "test", "testdata")
 }
