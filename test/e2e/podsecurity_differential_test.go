@@ -21,6 +21,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
@@ -331,6 +332,22 @@ func psaScenario(seed uint64, randomPods, randomWorkloads int) []psaStep {
 				return err
 			})
 		}
+	}
+	// Pods of two controllers in d-dryrun: Kubernetes checks one pod per
+	// controller first and aggregates identical warnings.
+	for i, owner := range []string{"rs-a", "rs-a", "rs-a", "rs-b", "rs-b"} {
+		p := psaPod(fmt.Sprintf("%s-%d", owner, i))
+		if owner == "rs-a" {
+			psaPrivileged(p)
+		}
+		p.OwnerReferences = []metav1.OwnerReference{{
+			APIVersion: "apps/v1", Kind: "ReplicaSet", Name: owner, UID: types.UID("e2e-uid-" + owner),
+			Controller: ptr.To(true),
+		}}
+		add("create owned pod d-dryrun/"+p.Name, func(ctx context.Context, e *psaEnv) error {
+			_, err := e.admin.CoreV1().Pods("d-dryrun").Create(ctx, p.DeepCopy(), metav1.CreateOptions{})
+			return err
+		})
 	}
 	// Exempt user: pods and a workload.
 	for _, ns := range []string{"d-restricted", "d-baseline", "d-bad-enforce"} {

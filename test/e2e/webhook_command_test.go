@@ -163,7 +163,7 @@ func TestWebhookCommand(t *testing.T) {
 // kwKubeconfig grants the webhook's RBAC and writes a kubeconfig for its user.
 func kwKubeconfig(t testing.TB, cp *controlplane.ControlPlane) string {
 	t.Helper()
-	cfg := kwGrant(t, cp)
+	cfg := kwGrant(t, cp, false)
 	kc := clientcmdapi.NewConfig()
 	kc.Clusters["e2e"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
 	kc.AuthInfos["kubeward"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData}

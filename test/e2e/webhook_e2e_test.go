@@ -273,6 +273,63 @@ func TestWebhook(t *testing.T) {
 	})
 }
 
+// TestWebhookFullNamespaceDryRun checks kubeward's opt-in namespace dry-run,
+// which also reports the workloads whose pod templates would be refused
+// (here a Deployment scaled to zero and a CronJob, which have no pods for
+// Kubernetes' own dry-run to find).
+func TestWebhookFullNamespaceDryRun(t *testing.T) {
+	cp := controlplane.Start(t, controlplane.Options{
+		APIServerFlags: []string{"--disable-admission-plugins=PodSecurity,ServiceAccount"},
+	})
+	psaCreateRuntimeClasses(t, cp.Client, psaExemptRuntimeClass)
+	startKubeward(t, cp, kwOptions{ConfigFile: psaConfigFile(t), FullNamespaceDryRun: true})
+	ctx := context.Background()
+	cs := cp.Client
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, psaNamespace("full", map[string]string{psaEnforce: "privileged"}), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().Pods("full").Create(ctx, psaPod("running", psaPrivileged), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	idle := psaDeployment("idle", psaPod("", psaPrivileged))
+	idle.Spec.Replicas = ptr.To(int32(0))
+	if _, err := cs.AppsV1().Deployments("full").Create(ctx, idle, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := psaCreateWorkload(ctx, cs, "CronJob", "full", "nightly", psaPod("", func(p *corev1.Pod) { p.Spec.HostNetwork = true }), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := psaCreateWorkload(ctx, cs, "Job", "full", "exempt-rc", psaPod("", psaPrivileged, func(p *corev1.Pod) {
+		p.Spec.RuntimeClassName = ptr.To(psaExemptRuntimeClass)
+	}), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := psaCreateWorkload(ctx, cs, "StatefulSet", "full", "fine", psaPod(""), false); err != nil {
+		t.Fatal(err)
+	}
+
+	ns, err := cs.CoreV1().Namespaces().Get(ctx, "full", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Labels[psaEnforce] = "baseline"
+	rctx, obs := controlplane.Observe(ctx)
+	ocs := kubernetes.NewForConfigOrDie(controlplane.ObservingConfig(cp.Config))
+	if _, err := ocs.CoreV1().Namespaces().Update(rctx, ns, metav1.UpdateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`existing pods in namespace "full" violate the new PodSecurity enforce level "baseline:latest"`,
+		`running: privileged`,
+		`existing workloads in namespace "full" violate the new PodSecurity enforce level "baseline:latest"`,
+		`CronJob nightly: host namespaces`,
+		`Deployment idle: privileged`,
+	}
+	if diff := cmp.Diff(want, obs.Warnings()); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
+
 // kwConcurrent sends many reviews at once through the API server, which
 // rejects a response whose uid is not its request's: every request must get
 // its own decision.

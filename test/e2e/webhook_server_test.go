@@ -38,6 +38,9 @@ const (
 type kwOptions struct {
 	ConfigFile     string // PodSecurityConfiguration; empty: Kubernetes' defaults
 	ExemptionsFile string // narrow exemptions; empty: none
+	// FullNamespaceDryRun turns on kubeward's uncapped namespace dry-run that
+	// also checks workload templates (and grants list on workloads).
+	FullNamespaceDryRun bool
 }
 
 // startKubeward runs kubeward's webhook in-process on 127.0.0.1 as
@@ -51,7 +54,7 @@ func startKubeward(t testing.TB, cp *controlplane.ControlPlane, o kwOptions) {
 	t.Helper()
 	ctx := context.Background()
 
-	client, err := kubernetes.NewForConfig(kwGrant(t, cp))
+	client, err := kubernetes.NewForConfig(kwGrant(t, cp, o.FullNamespaceDryRun))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,12 +72,17 @@ func startKubeward(t testing.TB, cp *controlplane.ControlPlane, o kwOptions) {
 		}
 	}
 	namespaces := cluster.NewNamespaces(client)
-	decider, err := admission.New(admission.Options{
-		Config:     psConfig,
-		Exemptions: exemptions,
-		Namespaces: namespaces,
-		Pods:       cluster.Pods{Client: client},
-	})
+	aopts := admission.Options{
+		Config:              psConfig,
+		Exemptions:          exemptions,
+		Namespaces:          namespaces,
+		Pods:                cluster.Pods{Client: client},
+		FullNamespaceDryRun: o.FullNamespaceDryRun,
+	}
+	if o.FullNamespaceDryRun {
+		aopts.Workloads = cluster.Workloads{Client: client}
+	}
+	decider, err := admission.New(aopts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,8 +134,9 @@ func startKubeward(t testing.TB, cp *controlplane.ControlPlane, o kwOptions) {
 
 // kwGrant creates the webhook's least-privilege RBAC on cp (what it reads:
 // namespaces for its cache with a live fallback, pods for the namespace
-// dry-run) and returns a config authenticating as its user.
-func kwGrant(t testing.TB, cp *controlplane.ControlPlane) *rest.Config {
+// dry-run; with fullDryRun also workloads) and returns a config
+// authenticating as its user.
+func kwGrant(t testing.TB, cp *controlplane.ControlPlane, fullDryRun bool) *rest.Config {
 	t.Helper()
 	ctx := context.Background()
 	// Least privilege: what the webhook reads (the namespace cache with its
@@ -139,6 +148,13 @@ func kwGrant(t testing.TB, cp *controlplane.ControlPlane) *rest.Config {
 			{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
 			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"list"}},
 		},
+	}
+	if fullDryRun {
+		role.Rules = append(role.Rules,
+			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"replicationcontrollers", "podtemplates"}, Verbs: []string{"list"}},
+			rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"deployments", "replicasets", "statefulsets", "daemonsets"}, Verbs: []string{"list"}},
+			rbacv1.PolicyRule{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: []string{"list"}},
+		)
 	}
 	binding := &rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "kubeward-webhook"},
