@@ -3,6 +3,7 @@ package admission
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -299,7 +300,7 @@ func (a *Admission) applyNarrow(m *narrowMatch, lv podsecurity.LevelVersion, met
 		}
 		// Re-evaluate without the exempt containers and keep what remains of
 		// this check's violation.
-		narrowed := withoutContainers(spec, func(c *corev1.Container) bool {
+		narrowed, removed := withoutContainers(spec, func(c *corev1.Container) bool {
 			for _, i := range scoped {
 				if containerExempt(m.active[i], c) {
 					return true
@@ -308,7 +309,7 @@ func (a *Admission) applyNarrow(m *narrowMatch, lv podsecurity.LevelVersion, met
 			return false
 		})
 		var rest *podsecurity.Violation
-		for _, rv := range a.eval.Evaluate(lv, meta, narrowed) {
+		for _, rv := range a.eval.Evaluate(lv, withoutContainerAnnotations(meta, removed), narrowed) {
 			if rv.Check == v.Check {
 				rest = &rv
 				break
@@ -350,28 +351,61 @@ func containerExempt(e *NarrowExemption, c *corev1.Container) bool {
 }
 
 // withoutContainers returns a shallow copy of spec without the containers
-// (of any kind) for which drop returns true.
-func withoutContainers(spec *corev1.PodSpec, drop func(*corev1.Container) bool) *corev1.PodSpec {
+// (of any kind) for which drop returns true, and the names of those containers.
+func withoutContainers(spec *corev1.PodSpec, drop func(*corev1.Container) bool) (*corev1.PodSpec, []string) {
+	var removed []string
 	s := *spec
 	s.Containers = nil
 	for i := range spec.Containers {
-		if !drop(&spec.Containers[i]) {
-			s.Containers = append(s.Containers, spec.Containers[i])
+		if c := &spec.Containers[i]; drop(c) {
+			removed = append(removed, c.Name)
+		} else {
+			s.Containers = append(s.Containers, *c)
 		}
 	}
 	s.InitContainers = nil
 	for i := range spec.InitContainers {
-		if !drop(&spec.InitContainers[i]) {
-			s.InitContainers = append(s.InitContainers, spec.InitContainers[i])
+		if c := &spec.InitContainers[i]; drop(c) {
+			removed = append(removed, c.Name)
+		} else {
+			s.InitContainers = append(s.InitContainers, *c)
 		}
 	}
 	s.EphemeralContainers = nil
 	for i := range spec.EphemeralContainers {
-		if !drop((*corev1.Container)(&spec.EphemeralContainers[i].EphemeralContainerCommon)) {
+		if c := (*corev1.Container)(&spec.EphemeralContainers[i].EphemeralContainerCommon); drop(c) {
+			removed = append(removed, c.Name)
+		} else {
 			s.EphemeralContainers = append(s.EphemeralContainers, spec.EphemeralContainers[i])
 		}
 	}
-	return &s
+	return &s, removed
+}
+
+// withoutContainerAnnotations returns meta without the per-container
+// AppArmor annotations of the named containers (a shallow copy when any is
+// dropped), so that exempting a container also exempts its annotation.
+func withoutContainerAnnotations(meta *metav1.ObjectMeta, containers []string) *metav1.ObjectMeta {
+	if meta == nil || len(containers) == 0 {
+		return meta
+	}
+	var out *metav1.ObjectMeta
+	for _, name := range containers {
+		key := corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix + name
+		if _, ok := meta.Annotations[key]; !ok {
+			continue
+		}
+		if out == nil {
+			m := *meta
+			m.Annotations = maps.Clone(meta.Annotations)
+			out = &m
+		}
+		delete(out.Annotations, key)
+	}
+	if out == nil {
+		return meta
+	}
+	return out
 }
 
 // usedNames returns the names of the exemptions that changed a result, sorted.

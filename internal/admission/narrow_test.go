@@ -43,6 +43,13 @@ exemptions:
   checks: [privileged]
   images: ["registry.example.com/tools/*"]
   reason: backup tool needs raw devices (SEC-3)
+- name: web-apparmor
+  namespace: mon
+  kind: Deployment
+  workloadName: web
+  checks: [appArmorProfile]
+  containers: [debug]
+  reason: debug sidecar traces syscalls (SEC-4)
 - name: old
   namespace: mon
   kind: Pod
@@ -57,7 +64,7 @@ func TestParseExemptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Exemptions) != 4 || !c.Exemptions[3].ExpiresAt().Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) {
+	if len(c.Exemptions) != 5 || !c.Exemptions[4].ExpiresAt().Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("unexpected exemptions: %+v", c.Exemptions)
 	}
 
@@ -226,6 +233,22 @@ func TestNarrowExemptions(t *testing.T) {
 				corev1.PodSpec{Containers: []corev1.Container{restrictedContainer("web", "web:1"), privileged("debug", "busybox")}})),
 			want:   withAnnotations(&Response{Allowed: true}, AnnotationEnforcePolicy, "baseline:latest", AnnotationNarrowExemptions, "web-debug"),
 			events: []string{`eval allow baseline:latest enforce create pod ""`, "narrow web-debug"},
+		},
+		{
+			name: "deployment pod: apparmor annotation of the exempt container only",
+			req: podCreate(func() *corev1.Pod {
+				p := ownedPod("mon", "web-5d4f8-abcde", map[string]string{"pod-template-hash": "5d4f8"},
+					metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-5d4f8", UID: "rs"},
+					corev1.PodSpec{Containers: []corev1.Container{restrictedContainer("web", "web:1"), restrictedContainer("debug", "busybox")}})
+				p.Annotations = map[string]string{
+					"container.apparmor.security.beta.kubernetes.io/debug": "unconfined",
+					"container.apparmor.security.beta.kubernetes.io/web":   "unconfined",
+				}
+				return p
+			}()),
+			want: withAnnotations(forbidden("web-5d4f8-abcde", `violates PodSecurity "baseline:latest": forbidden AppArmor profile (annotation must not set AppArmor profile type to "container.apparmor.security.beta.kubernetes.io/web="unconfined"")`),
+				AnnotationEnforcePolicy, "baseline:latest", AnnotationNarrowExemptions, "web-apparmor"),
+			events: []string{`eval deny baseline:latest enforce create pod ""`, "narrow web-apparmor"},
 		},
 		{
 			name: "replicaset without the template hash is not the deployment's",
