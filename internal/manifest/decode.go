@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -279,7 +280,7 @@ func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, line, item in
 		var err error
 		strict, err = kjson.UnmarshalStrict(dc.em.buf, typed, kjson.DisallowUnknownFields)
 		if err != nil {
-			l, msg := dc.locate(err, rel)
+			l, msg := dc.locate(err, reflect.TypeOf(typed), rel)
 			dc.onErr(&Error{File: file, Line: abs(l), Err: errors.New(msg)})
 			return
 		}
@@ -320,30 +321,145 @@ func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, line, item in
 	}
 }
 
-// locate turns a JSON decoding error into a line of the document and a
-// message naming the field path; errors it cannot place (those of custom
-// unmarshalers such as quantities) are placed at objLine.
-func (dc *decoder) locate(err error, objLine int) (int, string) {
+// locate turns the error of decoding the emitted JSON into typ into a line
+// of the document and a message naming the field path. Type mismatches
+// carry the offset of the value; errors of custom unmarshalers (quantities,
+// int-or-string, times, base64) carry nothing, so the value is found by
+// walking the type alongside the JSON. Errors it cannot place are placed at
+// objLine.
+func (dc *decoder) locate(err error, typ reflect.Type, objLine int) (int, string) {
 	msg := strings.TrimPrefix(err.Error(), "json: ")
+	if r, want, ok := dc.typeErrorAt(err); ok {
+		rc := dc.em.recs[r]
+		return int(rc.line), fmt.Sprintf("%s: expected %s, found %s", dc.em.path(r), want, describe(rc.node))
+	}
+	if r, verr := dc.em.findBadValue(typ); r >= 0 {
+		rc := dc.em.recs[r]
+		return int(rc.line), fmt.Sprintf("%s: %s", dc.em.path(r), strings.TrimPrefix(verr.Error(), "json: "))
+	}
+	return objLine, msg
+}
+
+// sigsJSONPkg is where the UnmarshalTypeError of sigs.k8s.io/json lives; it
+// is internal, so its fields are read by reflection.
+const sigsJSONPkg = "sigs.k8s.io/json/internal/golang/encoding/json"
+
+// typeErrorAt finds the value a type mismatch reported by sigs.k8s.io/json
+// is about, and the JSON type that was expected.
+func (dc *decoder) typeErrorAt(err error) (r int, want string, ok bool) {
 	ev := reflect.ValueOf(err)
-	if ev.Kind() != reflect.Pointer || ev.Elem().Kind() != reflect.Struct {
-		return objLine, msg
+	if ev.Kind() != reflect.Pointer || ev.Elem().Kind() != reflect.Struct ||
+		ev.Elem().Type().PkgPath() != sigsJSONPkg || ev.Elem().Type().Name() != "UnmarshalTypeError" {
+		return 0, "", false
 	}
 	off := ev.Elem().FieldByName("Offset")
 	typ := ev.Elem().FieldByName("Type")
 	if !off.IsValid() || off.Kind() != reflect.Int64 || !typ.IsValid() {
-		return objLine, msg
+		return 0, "", false
 	}
-	r := dc.em.recAt(off.Int())
+	r = dc.em.recAt(off.Int())
 	if r < 0 {
-		return objLine, msg
+		return 0, "", false
 	}
-	rc := dc.em.recs[r]
-	want := "a valid value"
+	want = "a valid value"
 	if t, ok := typ.Interface().(reflect.Type); ok && t != nil {
 		want = jsonTypeName(t)
 	}
-	return int(rc.line), fmt.Sprintf("%s: expected %s, found %s", dc.em.path(r), want, describe(rc.node))
+	return r, want, true
+}
+
+var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+
+// findBadValue walks the emitted values alongside the Go type t of the
+// root value and returns the first value that a type with its own JSON
+// decoding (or a []byte) rejects, with the error; -1 when there is none.
+func (e *emitter) findBadValue(t reflect.Type) (int, error) {
+	children := make([][]int32, len(e.recs))
+	for i, r := range e.recs {
+		if r.parent >= 0 {
+			children[r.parent] = append(children[r.parent], int32(i))
+		}
+	}
+	var walk func(ri int32, t reflect.Type, depth int) (int, error)
+	walk = func(ri int32, t reflect.Type, depth int) (int, error) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if depth > 200 {
+			return -1, nil
+		}
+		rc := e.recs[ri]
+		if reflect.PointerTo(t).Implements(jsonUnmarshaler) ||
+			(t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8) {
+			v := reflect.New(t)
+			if err := kjson.UnmarshalCaseSensitivePreserveInts(e.buf[rc.start:rc.end], v.Interface()); err != nil {
+				return int(ri), err
+			}
+			return -1, nil
+		}
+		switch t.Kind() {
+		case reflect.Struct:
+			for _, c := range children[ri] {
+				if ft, ok := jsonField(t, e.recs[c].key); ok {
+					if r, err := walk(c, ft, depth+1); r >= 0 {
+						return r, err
+					}
+				}
+			}
+		case reflect.Slice, reflect.Array:
+			for _, c := range children[ri] {
+				if r, err := walk(c, t.Elem(), depth+1); r >= 0 {
+					return r, err
+				}
+			}
+		case reflect.Map:
+			for _, c := range children[ri] {
+				if r, err := walk(c, t.Elem(), depth+1); r >= 0 {
+					return r, err
+				}
+			}
+		}
+		return -1, nil
+	}
+	if len(e.recs) == 0 {
+		return -1, nil
+	}
+	return walk(0, t, 0)
+}
+
+// jsonField returns the type of the field of struct t named name in JSON,
+// looking into embedded structs as encoding/json does.
+func jsonField(t reflect.Type, name string) (reflect.Type, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		tagName, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && tagName == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				if inner, ok := jsonField(ft, name); ok {
+					return inner, true
+				}
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if tagName == "" {
+			tagName = f.Name
+		}
+		if tagName == name {
+			return f.Type, true
+		}
+	}
+	return nil, false
 }
 
 // recAt returns the innermost emitted value containing JSON offset off, or -1.

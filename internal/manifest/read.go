@@ -200,7 +200,7 @@ func pathErr(err error) error {
 
 // wholeFileLimit is the size up to which a file is read into memory at
 // once and split in place; larger files are streamed document by document.
-const wholeFileLimit = 32 << 20
+var wholeFileLimit int64 = 32 << 20
 
 func readFile(path string, sink func(*job) error) error {
 	f, err := os.Open(path)

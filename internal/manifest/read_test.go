@@ -506,3 +506,90 @@ func TestRead(t *testing.T) {
 		}
 	})
 }
+
+func TestDecodeCustomValueErrors(t *testing.T) {
+	in := `apiVersion: v1
+kind: Pod
+metadata: {name: a}
+spec:
+  containers:
+  - name: c
+    resources:
+      limits:
+        cpu: 1 core
+---
+apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec:
+  ports:
+  - port: 80
+    targetPort: {name: http}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: s}
+data:
+  password: "not base64!"
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: c
+  creationTimestamp: yesterday
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ok}
+spec:
+  ports:
+  - port: 80
+    targetPort: true
+`
+	want := []string{
+		`t.yaml:9: spec.containers[0].resources.limits.cpu: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`,
+		`t.yaml:17: spec.ports[0].targetPort: cannot unmarshal object into Go value of type int32`,
+		`t.yaml:23: data.password: illegal base64 data at input byte 3`,
+		`t.yaml:29: metadata.creationTimestamp: parsing time "yesterday" as "2006-01-02T15:04:05Z07:00": cannot parse "yesterday" as "2006"`,
+		`t.yaml:37: spec.ports[0].targetPort: cannot unmarshal bool into Go value of type int32`,
+	}
+	var got events
+	if err := Decode("t.yaml", []byte(in), got.fn, got.onErr); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, []string(got)); diff != "" {
+		t.Errorf("Decode() events (-want +got):\n%s", diff)
+	}
+}
+
+// TestReadStreamed covers files too large to read at once and lines longer
+// than the read buffer: the streaming splitter must agree with the in-memory
+// one.
+func TestReadStreamed(t *testing.T) {
+	long := strings.Repeat("x", 200<<10)
+	in := "# c\n" + cm("a") + "  annotations: {k: " + long + "}\n--- " + "{apiVersion: v1, kind: ConfigMap, metadata: {name: b, annotations: {k: " + long + "}}}\n---\n---\n" + cm("c") + "---"
+	want := []string{"%s:2 v1/ConfigMap /a", "%s:7 v1/ConfigMap /b", "%s:10 v1/ConfigMap /c"}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(path, []byte(in), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer func(old int64) { wholeFileLimit = old }(wholeFileLimit)
+	for _, limit := range []int64{0, 1 << 30} {
+		wholeFileLimit = limit
+		for _, src := range []string{path, "-"} {
+			var got events
+			r := Reader{Stdin: strings.NewReader(in)}
+			if err := r.Read([]string{src}, got.fn, got.onErr); err != nil {
+				t.Fatal(err)
+			}
+			var w []string
+			for _, s := range want {
+				w = append(w, fmt.Sprintf(s, src))
+			}
+			if diff := cmp.Diff(w, []string(got)); diff != "" {
+				t.Errorf("limit %d, %s: events (-want +got):\n%s", limit, src, diff)
+			}
+		}
+	}
+}

@@ -50,15 +50,16 @@ func (e *emitError) Error() string { return e.msg }
 // emitter converts node trees to JSON; reuse one to amortize its buffers.
 // The zero value is ready to use; it is not safe for concurrent use.
 type emitter struct {
-	buf     []byte
-	recs    []rec
-	keys    []string // scratch: keys of the mappings being emitted
-	keyLine []int32
-	aliases []*yaml.Node // aliases being expanded, to catch self-reference
-	visits  int
-	limit   int
-	doc     *yaml.Node // the document being converted, to size the limit
-	docSize int        // nodes in doc, 0 until counted
+	buf      []byte
+	recs     []rec
+	keys     []string // scratch: keys of the mappings being emitted
+	keyLine  []int32
+	aliases  []*yaml.Node // aliases being expanded, to catch self-reference
+	aliasUse []int        // lines where those aliases are used
+	visits   int
+	limit    int
+	doc      *yaml.Node // the document being converted, to size the limit
+	docSize  int        // nodes in doc, 0 until counted
 }
 
 // setDocument tells the emitter which parsed document the next emits come
@@ -75,12 +76,22 @@ func (e *emitter) emit(n *yaml.Node) error {
 	e.keys = e.keys[:0]
 	e.keyLine = e.keyLine[:0]
 	e.aliases = e.aliases[:0]
+	e.aliasUse = e.aliasUse[:0]
 	e.visits = 0
 	e.limit = aliasFreeVisits
 	if e.docSize > 0 {
 		e.limit += aliasMaxRatio * e.docSize
 	}
 	return e.value(n, int32(n.Line), -1, -1, "")
+}
+
+// bombLine is the line to blame for excessive expansion: where the
+// outermost alias being expanded is used, else line.
+func (e *emitter) bombLine(line int) int {
+	if len(e.aliasUse) > 0 {
+		return e.aliasUse[0]
+	}
+	return line
 }
 
 // overLimit counts a visit of k nodes and reports whether the document
@@ -104,7 +115,7 @@ func (e *emitter) overLimit(k int) bool {
 
 func (e *emitter) value(n *yaml.Node, line, parent, index int32, key string) error {
 	if e.overLimit(1) {
-		return &emitError{int(line), "document expands to too many nodes through aliases"}
+		return &emitError{e.bombLine(int(line)), "document expands to too many nodes through aliases"}
 	}
 	for n.Kind == yaml.AliasNode {
 		if n.Alias == nil {
@@ -116,7 +127,11 @@ func (e *emitter) value(n *yaml.Node, line, parent, index int32, key string) err
 			}
 		}
 		e.aliases = append(e.aliases, n.Alias)
-		defer func() { e.aliases = e.aliases[:len(e.aliases)-1] }()
+		e.aliasUse = append(e.aliasUse, n.Line)
+		defer func() {
+			e.aliases = e.aliases[:len(e.aliases)-1]
+			e.aliasUse = e.aliasUse[:len(e.aliasUse)-1]
+		}()
 		n = n.Alias
 	}
 	if len(e.aliases) > 10000 {
@@ -229,7 +244,7 @@ func (e *emitter) mergedMapping(n *yaml.Node, ri int32) error {
 			m = m.Alias
 		}
 		if e.overLimit(1 + len(m.Content)) {
-			return &emitError{line, "document expands to too many nodes through aliases"}
+			return &emitError{e.bombLine(line), "document expands to too many nodes through aliases"}
 		}
 		switch m.Kind {
 		case yaml.MappingNode:

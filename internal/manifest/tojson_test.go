@@ -131,6 +131,17 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 		{"self reference", "a: &a [1, *a]\n", "contains itself"},
 		{"self merge", "a: &a {<<: *a}\n", ""},
 	}
+	t.Run("through Decode", func(t *testing.T) {
+		var got events
+		in := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\n" + laughs
+		if err := Decode("bomb.yaml", []byte(in), got.fn, got.onErr); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"bomb.yaml:8: document expands to too many nodes through aliases"}
+		if diff := cmp.Diff(want, []string(got)); diff != "" {
+			t.Errorf("Decode() events (-want +got):\n%s", diff)
+		}
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
