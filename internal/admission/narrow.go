@@ -197,6 +197,19 @@ func (c *ExemptionsConfig) validate() error {
 	return errors.Join(errs...)
 }
 
+// Expired returns the names of the exemptions that have expired at now, in
+// file order, so that a server can report them at startup. The
+// configuration must come from ParseExemptions or LoadExemptions.
+func (c *ExemptionsConfig) Expired(now time.Time) []string {
+	var names []string
+	for i := range c.Exemptions {
+		if e := &c.Exemptions[i]; !e.expires.IsZero() && !now.Before(e.expires) {
+			names = append(names, e.Name)
+		}
+	}
+	return names
+}
+
 func knownCheck(id string) bool {
 	_, ok := podsecurity.LookupCheck(id)
 	return ok

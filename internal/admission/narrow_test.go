@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,12 @@ func TestParseExemptions(t *testing.T) {
 	}
 	if len(c.Exemptions) != 5 || !c.Exemptions[4].ExpiresAt().Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("unexpected exemptions: %+v", c.Exemptions)
+	}
+	if got := c.Expired(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)); !slices.Equal(got, []string{"old"}) {
+		t.Errorf("Expired = %q, want [old]", got)
+	}
+	if got := c.Expired(time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)); len(got) != 0 {
+		t.Errorf("Expired before expiry = %q", got)
 	}
 
 	bad := `apiVersion: kubeward.io/v1
