@@ -78,9 +78,9 @@ type Admission struct {
 	defaultPolicy Policy
 	config        *PodSecurityConfiguration
 
-	exemptUsers         map[string]bool
-	exemptNamespaces    map[string]bool
-	exemptRuntimeClases map[string]bool
+	exemptUsers          map[string]bool
+	exemptNamespaces     map[string]bool
+	exemptRuntimeClasses map[string]bool
 
 	narrow map[string][]*NarrowExemption // by namespace
 
@@ -129,7 +129,7 @@ func New(o Options) (*Admission, error) {
 	a.defaultPolicy = p
 	a.exemptUsers = toSet(a.config.Exemptions.Usernames)
 	a.exemptNamespaces = toSet(a.config.Exemptions.Namespaces)
-	a.exemptRuntimeClases = toSet(a.config.Exemptions.RuntimeClasses)
+	a.exemptRuntimeClasses = toSet(a.config.Exemptions.RuntimeClasses)
 	if o.Exemptions != nil {
 		ec := *o.Exemptions // validated copy: the caller's value is never modified
 		ec.Exemptions = slices.Clone(ec.Exemptions)
@@ -213,10 +213,10 @@ func (a *Admission) exemptUser(u string) bool {
 }
 
 func (a *Admission) exemptRuntimeClass(rc *string) bool {
-	return rc != nil && *rc != "" && a.exemptRuntimeClases[*rc]
+	return rc != nil && *rc != "" && a.exemptRuntimeClasses[*rc]
 }
 
-// namespacePolicy looks up the request's namespace; a nil namespace without
+// getNamespace looks up a namespace; a nil namespace without
 // error counts as not found.
 func (a *Admission) getNamespace(ctx context.Context, name string) (*corev1.Namespace, error) {
 	ns, err := a.nsGetter.Get(ctx, name)
