@@ -463,6 +463,17 @@ func TestDifferential(t *testing.T) {
 				outcomes["annotation "+k]++
 			}
 		}
+		if !c.expired && c.req.Resource == nsGVR {
+			// Without workloads and within Kubernetes' limits, the full
+			// dry-run gives Kubernetes' answer too.
+			a, err := New(Options{Config: c.cfg, Namespaces: ourNamespaces{c.w}, Pods: ourPods{c.w}, Workloads: workloads{}, FullNamespaceDryRun: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(theirs, ourOutcome(a.Validate(context.Background(), c.req), theirs.Events)); d != "" {
+				t.Errorf("case %d: full dry-run (-kubernetes +kubeward):\n%s", i, d)
+			}
+		}
 		if d := cmp.Diff(theirs, ours); d != "" {
 			mismatches++
 			if mismatches <= 10 {
