@@ -328,44 +328,24 @@ func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, line, item in
 // walking the type alongside the JSON. Errors it cannot place are placed at
 // objLine.
 func (dc *decoder) locate(err error, typ reflect.Type, objLine int) (int, string) {
-	msg := strings.TrimPrefix(err.Error(), "json: ")
-	if r, want, ok := dc.typeErrorAt(err); ok {
-		rc := dc.em.recs[r]
-		return int(rc.line), fmt.Sprintf("%s: expected %s, found %s", dc.em.path(r), want, describe(rc.node))
-	}
+	// A custom unmarshaler's error may wrap a type error whose offset is
+	// relative to the value it was given, so look for those values first.
 	if r, verr := dc.em.findBadValue(typ); r >= 0 {
 		rc := dc.em.recs[r]
 		return int(rc.line), fmt.Sprintf("%s: %s", dc.em.path(r), strings.TrimPrefix(verr.Error(), "json: "))
 	}
-	return objLine, msg
-}
-
-// sigsJSONPkg is where the UnmarshalTypeError of sigs.k8s.io/json lives; it
-// is internal, so its fields are read by reflection.
-const sigsJSONPkg = "sigs.k8s.io/json/internal/golang/encoding/json"
-
-// typeErrorAt finds the value a type mismatch reported by sigs.k8s.io/json
-// is about, and the JSON type that was expected.
-func (dc *decoder) typeErrorAt(err error) (r int, want string, ok bool) {
-	ev := reflect.ValueOf(err)
-	if ev.Kind() != reflect.Pointer || ev.Elem().Kind() != reflect.Struct ||
-		ev.Elem().Type().PkgPath() != sigsJSONPkg || ev.Elem().Type().Name() != "UnmarshalTypeError" {
-		return 0, "", false
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if r := dc.em.recAt(te.Offset); r >= 0 {
+			rc := dc.em.recs[r]
+			want := "a valid value"
+			if te.Type != nil {
+				want = jsonTypeName(te.Type)
+			}
+			return int(rc.line), fmt.Sprintf("%s: expected %s, found %s", dc.em.path(r), want, describe(rc.node))
+		}
 	}
-	off := ev.Elem().FieldByName("Offset")
-	typ := ev.Elem().FieldByName("Type")
-	if !off.IsValid() || off.Kind() != reflect.Int64 || !typ.IsValid() {
-		return 0, "", false
-	}
-	r = dc.em.recAt(off.Int())
-	if r < 0 {
-		return 0, "", false
-	}
-	want = "a valid value"
-	if t, ok := typ.Interface().(reflect.Type); ok && t != nil {
-		want = jsonTypeName(t)
-	}
-	return r, want, true
+	return objLine, strings.TrimPrefix(err.Error(), "json: ")
 }
 
 var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
