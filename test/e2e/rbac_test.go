@@ -57,6 +57,7 @@ func TestRBAC(t *testing.T) {
 	t.Run("BootstrapPolicy", func(t *testing.T) { checkBootstrapPolicy(t, cp.Client) })
 	t.Run("Facts", func(t *testing.T) { testRBACFacts(t, cp.Client) })
 	t.Run("Differential", func(t *testing.T) { testRBACDifferential(t, cp.Client) })
+	t.Run("CLI", func(t *testing.T) { testRBACCLI(t, cp, cp.Client) })
 }
 
 // kubewardChain builds kubeward's authorizer for objs plus the default policy,
