@@ -2,10 +2,12 @@ package admission
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 )
 
@@ -70,4 +72,45 @@ func BenchmarkValidate(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkValidateNamespaceDryRun measures tightening a namespace with 1000
+// existing pods (a third of them violating restricted) to restricted:latest.
+func BenchmarkValidateNamespaceDryRun(b *testing.B) {
+	compliant, violating := benchPods()
+	w := &world{namespaces: map[string]*corev1.Namespace{}, pods: map[string][]*corev1.Pod{}}
+	for i := range 1000 {
+		p := compliant.DeepCopy()
+		if i%3 == 0 {
+			p = violating.DeepCopy()
+		}
+		p.Name = fmt.Sprintf("web-%04d", i)
+		p.OwnerReferences = []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web", UID: types.UID(fmt.Sprintf("rs-%d", i%10)), Controller: ptr.To(true)}}
+		w.pods["shop"] = append(w.pods["shop"], p)
+	}
+	req := &Request{Name: "shop", Namespace: "shop", Kind: nsGVK, Resource: nsGVR, Operation: "UPDATE",
+		Object:    &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop", Labels: map[string]string{EnforceLevelLabel: "restricted"}}},
+		OldObject: &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}},
+	}
+	cfg := DefaultConfig()
+	ours := newOurs(b, cfg, w, NopRecorder{})
+	theirs := newOracle(b, cfg, w, &nopOracleRecorder{})
+	attrs := oracleAttrs(req)
+	ctx := context.Background()
+	b.Run("kubeward", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if r := ours.Validate(ctx, req); len(r.Warnings) != 2 {
+				b.Fatalf("warnings: %q", r.Warnings)
+			}
+		}
+	})
+	b.Run("kubernetes", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if r := theirs.Validate(ctx, attrs); len(r.Warnings) != 2 {
+				b.Fatalf("warnings: %q", r.Warnings)
+			}
+		}
+	})
 }
