@@ -1,9 +1,11 @@
 package admission
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	psapi "k8s.io/pod-security-admission/api"
 
@@ -147,4 +149,16 @@ func FuzzParseExemptions(f *testing.F) {
 			t.Fatalf("accepted exemptions rejected by New: %v", err)
 		}
 	})
+}
+
+// TestAnnotationKeysAcceptedByAPIServer: the API server prefixes a webhook's
+// audit annotation keys with "<webhook name>/" and drops keys that are then
+// not qualified names, so every key must be a plain name.
+func TestAnnotationKeysAcceptedByAPIServer(t *testing.T) {
+	for _, k := range []string{AnnotationEnforcePolicy, AnnotationAuditViolations, AnnotationExempt, AnnotationError,
+		AnnotationNarrowExemptions, AnnotationExpiredExemptions} {
+		if msgs := validation.IsQualifiedName("pods.kubeward.io/" + k); len(msgs) > 0 || strings.Contains(k, "/") {
+			t.Errorf("audit annotation key %q: %v", k, msgs)
+		}
+	}
 }
