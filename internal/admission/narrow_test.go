@@ -404,3 +404,30 @@ func TestFullNamespaceDryRun(t *testing.T) {
 		}
 	})
 }
+
+func TestNarrowExemptionsInNamespaceDryRun(t *testing.T) {
+	ex, err := ParseExemptions([]byte(exemptionsYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsOwner := metav1.OwnerReference{APIVersion: "apps/v1", Kind: "DaemonSet", Name: "node-agent", UID: "ds"}
+	w := &world{pods: map[string][]*corev1.Pod{"mon": {
+		ownedPod("mon", "node-agent-a", nil, dsOwner, corev1.PodSpec{Containers: []corev1.Container{privileged("agent", "agent:1")}, Volumes: hostPathVolume()}),
+		{ObjectMeta: metav1.ObjectMeta{Name: "stray", Namespace: "mon"}, Spec: corev1.PodSpec{Containers: []corev1.Container{privileged("x", "x")}}},
+	}}}
+	a, err := New(Options{Exemptions: ex, Namespaces: ourNamespaces{w}, Pods: ourPods{w}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &Request{Name: "mon", Namespace: "mon", Kind: nsGVK, Resource: nsGVR, Operation: "UPDATE",
+		Object:    &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "mon", Labels: map[string]string{EnforceLevelLabel: "baseline"}}},
+		OldObject: &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "mon"}},
+	}
+	want := []string{
+		`existing pods in namespace "mon" violate the new PodSecurity enforce level "baseline:latest"`,
+		"stray: privileged",
+	}
+	if d := cmp.Diff(want, a.Validate(context.Background(), req).Warnings); d != "" {
+		t.Errorf("warnings (-want +got):\n%s", d)
+	}
+}
