@@ -60,10 +60,22 @@ func (dc *decoder) object(o *Object) { dc.events = append(dc.events, event{obj: 
 // source; FieldLine then re-parses src, keeping the result in a small cache
 // shared by all documents.
 type doc struct {
-	mu    sync.Mutex
-	src   []byte
-	line0 int        // line of src's first line in the file, 1-based
-	root  *yaml.Node // the parsed root content node while fn runs
+	mu     sync.Mutex
+	src    []byte
+	line0  int        // line of src's first line in the file, 1-based
+	isJSON bool       // src is a JSON value
+	root   *yaml.Node // the parsed root content node while fn runs
+}
+
+// parseDoc parses a YAML document or a JSON value into a DocumentNode (or
+// a zero Node when src holds no document).
+func parseDoc(src []byte, isJSON bool) (*yaml.Node, error) {
+	if isJSON {
+		return parseJSON(src)
+	}
+	var n yaml.Node
+	err := yaml.Unmarshal(src, &n)
+	return &n, err
 }
 
 // tree returns the document's root content node, or nil if src does not
@@ -107,8 +119,8 @@ func (c *treeCache) get(d *doc) *yaml.Node {
 		}
 	}
 	c.mu.Unlock()
-	var n yaml.Node
-	if err := yaml.Unmarshal(d.src, &n); err != nil || n.Kind != yaml.DocumentNode || len(n.Content) == 0 {
+	n, err := parseDoc(d.src, d.isJSON)
+	if err != nil || n.Kind != yaml.DocumentNode || len(n.Content) == 0 {
 		return nil
 	}
 	root := resolveAlias(n.Content[0])
@@ -131,8 +143,8 @@ var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // decodeDoc decodes one document whose first line is line0 of file into
 // dc.events. The caller releases dc.doc once the events are delivered.
 func (dc *decoder) decodeDoc(file string, src []byte, line0 int, isJSON bool) {
-	var n yaml.Node
-	if err := yaml.Unmarshal(src, &n); err != nil {
+	n, err := parseDoc(src, isJSON)
+	if err != nil {
 		line, msg := line0, strings.TrimPrefix(err.Error(), "yaml: ")
 		if m := yamlErrLine.FindStringSubmatch(err.Error()); m != nil {
 			l, _ := strconv.Atoi(m[1])
@@ -152,9 +164,9 @@ func (dc *decoder) decodeDoc(file string, src []byte, line0 int, isJSON bool) {
 	if root.Kind == yaml.ScalarNode && root.Value == "" && root.Tag == "!!null" && root.Style == 0 {
 		return // "---" followed by nothing
 	}
-	d := &doc{src: src, line0: line0, root: resolveAlias(root)}
+	d := &doc{src: src, line0: line0, isJSON: isJSON, root: resolveAlias(root)}
 	dc.doc = d
-	dc.em.setDocument(&n)
+	dc.em.setDocument(n)
 	abs := func(l int) int { return line0 + l - 1 }
 	obj := d.root
 	if obj.Kind != yaml.MappingNode {

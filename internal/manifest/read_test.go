@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -591,5 +592,31 @@ func TestReadStreamed(t *testing.T) {
 				t.Errorf("limit %d, %s: events (-want +got):\n%s", limit, src, diff)
 			}
 		}
+	}
+}
+
+// TestDecodeJSONBeyondYAML covers valid JSON that YAML parsers reject.
+func TestDecodeJSONBeyondYAML(t *testing.T) {
+	long := strings.Repeat("k", 2000)
+	in := `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"},
+ "data": {"` + long + `": "v", "emoji": "\ud83d\ude00\u00e9\/", "yes": "on"}}
+{"apiVersion": "v1", "kind": "ConfigMap",
+ "metadata": {"name": "b", "labels": {"x": 1}}}`
+	var objs []*Object
+	var got events
+	err := Decode("x.json", []byte(in), func(o *Object) error { objs = append(objs, o); return got.fn(o) }, got.onErr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"x.json:1 v1/ConfigMap /a", `x.json:4: metadata.labels.x: expected a string, found number 1`}
+	if diff := cmp.Diff(want, []string(got)); diff != "" {
+		t.Fatalf("events (-want +got):\n%s", diff)
+	}
+	data := objs[0].Object.(*corev1.ConfigMap).Data
+	if data[long] != "v" || data["emoji"] != "😀é/" || data["yes"] != "on" {
+		t.Errorf("data = %q", data)
+	}
+	if l := objs[0].FieldLine(`data["emoji"]`); l != 2 {
+		t.Errorf("FieldLine = %d, want 2", l)
 	}
 }

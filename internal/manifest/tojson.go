@@ -224,14 +224,14 @@ type entry struct {
 // mappings the earlier ones win.
 func (e *emitter) mergedMapping(n *yaml.Node, ri int32) error {
 	var entries []entry
+	index := map[string]int{}
 	explicit := map[string]int32{}
 	set := func(k string, line int32, v *yaml.Node) {
-		for i := range entries {
-			if entries[i].key == k {
-				entries[i].line, entries[i].value = line, v
-				return
-			}
+		if i, ok := index[k]; ok {
+			entries[i].line, entries[i].value = line, v
+			return
 		}
+		index[k] = len(entries)
 		entries = append(entries, entry{k, line, v})
 	}
 	var merge func(m *yaml.Node, depth int) error
