@@ -98,9 +98,12 @@ func NewIndex(p *Policy, opts Options) *Index {
 		namespaces:   map[string]*subjectIndex{},
 		nsBindings:   map[string][]int32{},
 	}
+	ix.problems = append(ix.problems, p.Duplicates...)
 	var aggregated map[string][]rbacv1.PolicyRule
 	if opts.Aggregate {
-		aggregated, ix.problems = aggregateClusterRoles(p.ClusterRoles)
+		var errs []error
+		aggregated, errs = aggregateClusterRoles(p.ClusterRoles)
+		ix.problems = append(ix.problems, errs...)
 	}
 	for _, cr := range p.ClusterRoles {
 		key := ObjectKey{"ClusterRole", "", cr.Name}
@@ -186,7 +189,8 @@ func (ix *Index) addBinding(b Binding) {
 // Policy returns the policy the index was built from.
 func (ix *Index) Policy() *Policy { return ix.policy }
 
-// Problems returns the input problems found while building the index.
+// Problems returns the input problems found while building the index:
+// objects given twice (Policy.Duplicates) and invalid aggregation selectors.
 func (ix *Index) Problems() []error { return ix.problems }
 
 // Bindings returns every binding, ClusterRoleBindings first, in input order.

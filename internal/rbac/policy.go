@@ -1,6 +1,8 @@
 package rbac
 
 import (
+	"fmt"
+
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -60,47 +62,113 @@ type Policy struct {
 	// dangling. When false, only namespaces that have at least one
 	// ServiceAccount in the input are checked.
 	ServiceAccountsListed bool
+	// Duplicates lists objects given twice (see Add).
+	Duplicates []error
 }
 
 // Add files obj under its kind and records src. It reports whether obj is a
-// kind the engine uses; other objects are ignored.
+// kind the engine uses; other objects are ignored. An object whose kind,
+// namespace and name were already added replaces the earlier one, as a later
+// `kubectl apply` would: silently when the earlier one is part of the default
+// policy, else with a problem recorded in Duplicates. A default-policy object
+// never replaces one of the user's.
 func (p *Policy) Add(obj runtime.Object, src Source) bool {
 	var key ObjectKey
 	switch o := obj.(type) {
 	case *rbacv1.Role:
-		p.Roles = append(p.Roles, o)
 		key = ObjectKey{"Role", o.Namespace, o.Name}
+		if ok, dup := p.admit(key, src); ok {
+			upsert(dup, &p.Roles, o, func(x *rbacv1.Role) bool { return x.Namespace == o.Namespace && x.Name == o.Name })
+		}
 	case *rbacv1.ClusterRole:
-		p.ClusterRoles = append(p.ClusterRoles, o)
 		key = ObjectKey{"ClusterRole", "", o.Name}
+		if ok, dup := p.admit(key, src); ok {
+			upsert(dup, &p.ClusterRoles, o, func(x *rbacv1.ClusterRole) bool { return x.Name == o.Name })
+		}
 	case *rbacv1.RoleBinding:
-		p.RoleBindings = append(p.RoleBindings, o)
 		key = ObjectKey{"RoleBinding", o.Namespace, o.Name}
+		if ok, dup := p.admit(key, src); ok {
+			upsert(dup, &p.RoleBindings, o, func(x *rbacv1.RoleBinding) bool { return x.Namespace == o.Namespace && x.Name == o.Name })
+		}
 	case *rbacv1.ClusterRoleBinding:
-		p.ClusterRoleBindings = append(p.ClusterRoleBindings, o)
 		key = ObjectKey{"ClusterRoleBinding", "", o.Name}
+		if ok, dup := p.admit(key, src); ok {
+			upsert(dup, &p.ClusterRoleBindings, o, func(x *rbacv1.ClusterRoleBinding) bool { return x.Name == o.Name })
+		}
 	case *corev1.ServiceAccount:
-		p.ServiceAccounts = append(p.ServiceAccounts, o)
 		key = ObjectKey{"ServiceAccount", o.Namespace, o.Name}
+		if ok, dup := p.admit(key, src); ok {
+			upsert(dup, &p.ServiceAccounts, o, func(x *corev1.ServiceAccount) bool { return x.Namespace == o.Namespace && x.Name == o.Name })
+		}
 	case *corev1.Namespace:
-		p.Namespaces = append(p.Namespaces, o)
 		key = ObjectKey{"Namespace", "", o.Name}
+		if ok, dup := p.admit(key, src); ok {
+			upsert(dup, &p.Namespaces, o, func(x *corev1.Namespace) bool { return x.Name == o.Name })
+		}
 	case *corev1.ResourceQuota:
-		p.ResourceQuotas = append(p.ResourceQuotas, o)
 		key = ObjectKey{"ResourceQuota", o.Namespace, o.Name}
+		if ok, dup := p.admit(key, src); ok {
+			upsert(dup, &p.ResourceQuotas, o, func(x *corev1.ResourceQuota) bool { return x.Namespace == o.Namespace && x.Name == o.Name })
+		}
 	default:
 		w, ok := workloadOf(obj)
 		if !ok {
 			return false
 		}
-		p.Workloads = append(p.Workloads, w)
 		key = w.Key
+		if ok, dup := p.admit(key, src); ok {
+			upsert(dup, &p.Workloads, w, func(x Workload) bool { return x.Key == w.Key })
+		}
 	}
+	return true
+}
+
+// admit decides whether an object with key from src is recorded, records
+// its source, and says whether it replaces an earlier one.
+func (p *Policy) admit(key ObjectKey, src Source) (ok, dup bool) {
 	if p.Sources == nil {
 		p.Sources = map[ObjectKey]Source{}
 	}
+	old, dup := p.Sources[key]
+	if dup {
+		switch {
+		case src.Default && !old.Default:
+			return false, true
+		case !src.Default && !old.Default:
+			p.Duplicates = append(p.Duplicates, fmt.Errorf("%s is defined twice, at %s and %s; the latter is used", key, old, src))
+		}
+	}
 	p.Sources[key] = src
-	return true
+	return true, dup
+}
+
+// upsert appends v, or when dup replaces the element matching same.
+func upsert[T any](dup bool, list *[]T, v T, same func(T) bool) {
+	for i := range *list {
+		if !dup {
+			break
+		}
+		if same((*list)[i]) {
+			(*list)[i] = v
+			return
+		}
+	}
+	*list = append(*list, v)
+}
+
+// String renders a source as file:line, "cluster" or "default policy".
+func (s Source) String() string {
+	switch {
+	case s.Default:
+		return "default policy"
+	case s.Cluster:
+		return "cluster"
+	case s.Line > 0:
+		return fmt.Sprintf("%s:%d", s.File, s.Line)
+	case s.File != "":
+		return s.File
+	}
+	return "unknown source"
 }
 
 func workloadOf(obj runtime.Object) (Workload, bool) {

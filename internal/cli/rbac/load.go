@@ -36,8 +36,10 @@ func (src *source) addFlags(fl *pflag.FlagSet) {
 
 // loaded is what a command works on.
 type loaded struct {
-	index  *rbac.Index
-	errors []*manifest.Error
+	index *rbac.Index
+	// errors are *manifest.Error for unreadable input, plain errors for
+	// problems across objects (duplicates, invalid aggregation selectors).
+	errors []error
 }
 
 // load reads the objects and builds the index. Input problems are returned
@@ -51,6 +53,7 @@ func (src *source) load(stdin io.Reader) (*loaded, error) {
 			return nil, err
 		}
 		out.index = rbac.NewIndex(p, rbac.Options{})
+		out.errors = append(out.errors, out.index.Problems()...)
 		return out, nil
 	}
 	if src.kubeconfig != "" || src.context != "" {
@@ -74,9 +77,7 @@ func (src *source) load(stdin io.Reader) (*loaded, error) {
 		return nil, err
 	}
 	out.index = rbac.NewIndex(p, rbac.Options{Aggregate: true})
-	for _, e := range out.index.Problems() {
-		out.errors = append(out.errors, &manifest.Error{File: "(aggregation)", Err: e})
-	}
+	out.errors = append(out.errors, out.index.Problems()...)
 	return out, nil
 }
 

@@ -1,6 +1,7 @@
 package rbac
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -8,6 +9,7 @@ import (
 	"github.com/kubeward/kubeward/internal/buildinfo"
 	"github.com/kubeward/kubeward/internal/cli/clierr"
 	"github.com/kubeward/kubeward/internal/finding"
+	"github.com/kubeward/kubeward/internal/manifest"
 	"github.com/kubeward/kubeward/internal/rbac"
 	"github.com/kubeward/kubeward/internal/rbac/bootstrap"
 	"github.com/kubeward/kubeward/internal/report"
@@ -61,7 +63,12 @@ func runRisks(s clierr.Streams, f *risksFlags) error {
 	}
 	rep := report.New()
 	for _, e := range l.errors {
-		rep.AddError(report.InputError{File: e.File, Line: e.Line, Message: e.Err.Error()})
+		var me *manifest.Error
+		if errors.As(e, &me) {
+			rep.AddError(report.InputError{File: me.File, Line: me.Line, Message: me.Err.Error()})
+		} else {
+			rep.AddError(report.InputError{Message: e.Error()})
+		}
 	}
 	opts := rbac.RiskOptions{}
 	if len(f.src.files) > 0 && !f.src.includeDefaults {
