@@ -163,8 +163,5 @@ func validateChecks(defs []*checkDef) error {
 			}
 		}
 	}
-	if len(defs) > 32 {
-		errs = append(errs, fmt.Errorf("%d checks: at most 32 are supported", len(defs)))
-	}
 	return errors.Join(errs...)
 }
