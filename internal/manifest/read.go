@@ -171,12 +171,18 @@ func (r *Reader) readPath(p string, sink func(*job) error) error {
 	if !fi.IsDir() {
 		return readFile(p, sink)
 	}
-	return filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+	root := p
+	if lfi, err := os.Lstat(p); err == nil && lfi.Mode()&fs.ModeSymlink != 0 {
+		// WalkDir does not follow a symbolic link, even as its root; a
+		// trailing separator makes the link resolve.
+		root = p + string(filepath.Separator)
+	}
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if serr := sink(&job{err: &Error{File: path, Err: pathErr(err)}}); serr != nil {
 				return serr
 			}
-			if d != nil && d.IsDir() && path != p {
+			if d != nil && d.IsDir() && path != root {
 				return fs.SkipDir
 			}
 			return nil

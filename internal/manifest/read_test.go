@@ -392,7 +392,11 @@ func TestRead(t *testing.T) {
 		"empty/.keep":       "",
 		"d/broken.yaml":     "a: [\n",
 		"d/after-error.yml": cm("after"),
+		"e/z.yml":           cm("z"),
 	})
+	if err := os.Symlink(filepath.Join(dir, "e"), filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
 	rel := func(p string) string { return filepath.Join(dir, p) }
 	tests := []struct {
 		name  string
@@ -413,6 +417,7 @@ func TestRead(t *testing.T) {
 				rel("d/after-error.yml") + ":1 v1/ConfigMap /after",
 				rel("d/broken.yaml") + ":1: invalid YAML: did not find expected node content",
 				rel("dangling.yaml") + ": no such file or directory",
+				rel("e/z.yml") + ":1 v1/ConfigMap /z",
 			},
 		},
 		{
@@ -423,6 +428,11 @@ func TestRead(t *testing.T) {
 				rel("b.yaml") + ":1 v1/ConfigMap /b",
 				rel("does/not/exist.yaml") + ": no such file or directory",
 			},
+		},
+		{
+			name:  "symbolic link to a directory given as a path",
+			paths: []string{rel("link")},
+			want:  []string{rel("link/z.yml") + ":1 v1/ConfigMap /z"},
 		},
 		{
 			name:  "stdin",
