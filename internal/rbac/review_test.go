@@ -1,12 +1,15 @@
 package rbac
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 )
 
 func TestDecodeReviews(t *testing.T) {
@@ -140,6 +143,19 @@ func FuzzDecodeReviews(f *testing.F) {
 			if it.Err == nil {
 				if it.Review == nil {
 					t.Fatal("item without review nor error")
+				}
+				// Decode → encode → decode round trips.
+				it.Review.APIVersion, it.Review.Kind = "authorization.k8s.io/v1", "SubjectAccessReview"
+				enc, err := json.Marshal(it.Review)
+				if err != nil {
+					t.Fatal(err)
+				}
+				again, err := DecodeReviews(strings.NewReader(string(enc)))
+				if err != nil || len(again) != 1 || again[0].Err != nil {
+					t.Fatalf("re-encoded review %s does not decode: %v %+v", enc, err, again)
+				}
+				if !equality.Semantic.DeepEqual(again[0].Review, it.Review) {
+					t.Fatalf("round trip changed the review:\n%s", cmp.Diff(it.Review, again[0].Review))
 				}
 				out := Review(chain, it.Review)
 				// Answering is pure: the same review answers the same.
