@@ -30,17 +30,19 @@ func Corpus(seed int64, objects int) []byte {
 	return []byte(g.b.String())
 }
 
-// Compliant reports, for the document at index i of Corpus(seed, n), whether
-// a workload was generated to meet the restricted level. It exists so that
-// tests of scanners can cross-check their verdicts; non-workloads report
-// false.
-func Compliant(seed int64, objects, i int) bool {
+// Compliance returns, for each document of Corpus(seed, objects), whether
+// it is a workload generated to meet the Pod Security restricted level
+// (latest version); non-workloads and workloads generated to break it are
+// false. Scanner tests can check their verdicts against it.
+func Compliance(seed int64, objects int) []bool {
 	g := &gen{r: rand.New(rand.NewPCG(uint64(seed), 0x6b7562657761726)), b: &strings.Builder{}}
-	for j := 0; j <= i && j < objects; j++ {
+	out := make([]bool, max(objects, 0))
+	for i := range out {
 		g.b.Reset()
-		g.object(j)
+		g.object(i)
+		out[i] = g.lastCompliant
 	}
-	return g.lastCompliant
+	return out
 }
 
 type gen struct {
