@@ -81,6 +81,14 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			return nil, fmt.Errorf("registering metrics: %w", err)
 		}
 	}
+	// Kubernetes creates these series up front, so they are exposed at 0
+	// before the first such request; do the same.
+	for _, op := range []string{"create", "update"} {
+		m.evaluations.WithLabelValues("allow", "privileged", "latest", "enforce", op, "pod", "")
+		for _, res := range []string{"pod", "controller"} {
+			m.exemptions.WithLabelValues(op, res, "")
+		}
+	}
 	return m, nil
 }
 
