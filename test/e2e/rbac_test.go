@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -328,7 +329,7 @@ func testRBACDifferential(t *testing.T, c kubernetes.Interface) {
 	perRound := envInt("KUBEWARD_E2E_RBAC_REVIEWS", 1500)
 	seed := uint64(envInt("KUBEWARD_E2E_RBAC_SEED", 20260526))
 	t.Logf("seed %d (set KUBEWARD_E2E_RBAC_SEED to replay), %d rounds of %d reviews", seed, rounds, perRound)
-	total, totalAllowed := 0, 0
+	total, totalAllowed, whoCanChecked, whoCanAllowed := 0, 0, 0, 0
 	for round := range rounds {
 		r := rand.New(rand.NewPCG(seed, uint64(round)))
 		deleteGenerated(t, c)
@@ -359,11 +360,15 @@ func testRBACDifferential(t *testing.T, c kubernetes.Interface) {
 		n, allowed := compareReviews(t, c, chain, reviews)
 		total += n
 		totalAllowed += allowed
+		wn, wa := checkWhoCan(t, c, ix, r)
+		whoCanChecked += wn
+		whoCanAllowed += wa
 		if t.Failed() {
 			break
 		}
 	}
 	t.Logf("%d SubjectAccessReviews compared (%d allowed by the server): kubeward's offline answer equals kube-apiserver's for every one", total, totalAllowed)
+	t.Logf("who-can: %d (identity, request) pairs checked against the server (%d allowed): an identity is allowed exactly when who-can lists it or one of its groups", whoCanChecked, whoCanAllowed)
 }
 
 func setDiff(a, b []string) (onlyA, onlyB []string) {
@@ -383,4 +388,90 @@ func setDiff(a, b []string) (onlyA, onlyB []string) {
 		}
 	}
 	return onlyA, onlyB
+}
+
+// whoCanIdentities are the identities checked against who-can: as
+// authentication would build them (Identity), so group bindings count.
+var whoCanIdentities = func() [][]string {
+	var out [][]string
+	for _, u := range append(genUsers, "system:serviceaccount:ns-b:sa2", "system:serviceaccount:ns-c:sa1", "nobody") {
+		out = append(out, append([]string{u}, rbac.Identity(u, nil)...))
+	}
+	for _, g := range genGroups {
+		out = append(out, []string{"member-of-" + g, g, rbac.GroupAuthenticated})
+	}
+	return out
+}()
+
+// checkWhoCan draws requests, asks who-can, and checks against the server,
+// for every identity of whoCanIdentities, that the server allows it exactly
+// when a listed holder names the user, its service account or one of its
+// groups.
+func checkWhoCan(t *testing.T, c kubernetes.Interface, ix *rbac.Index, r *rand.Rand) (checked, allowed int) {
+	t.Helper()
+	var reviews []*authorizationv1.SubjectAccessReview
+	var expect []bool
+	var why []string
+	for range 40 {
+		req := genReview(r).Spec
+		a := rbac.ReviewAttributes(&req)
+		holders := ix.WhoCan(a, false)
+		for _, id := range whoCanIdentities {
+			user, groups := id[0], id[1:]
+			listed := false
+			for _, h := range holders {
+				s := h.Subject
+				switch s.Kind {
+				case "User":
+					listed = listed || s.Name == user
+				case "Group":
+					listed = listed || slices.Contains(groups, s.Name)
+				case "ServiceAccount":
+					listed = listed || rbac.ServiceAccountUser(s.Namespace, s.Name) == user
+				}
+			}
+			spec := req
+			spec.User, spec.Groups = user, groups
+			reviews = append(reviews, &authorizationv1.SubjectAccessReview{Spec: spec})
+			expect = append(expect, listed)
+			why = append(why, fmt.Sprintf("%d holders", len(holders)))
+		}
+	}
+	results := make([]*authorizationv1.SubjectAccessReview, len(reviews))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 8 {
+		wg.Go(func() {
+			for i := range next {
+				got, err := serverReview(context.Background(), c, reviews[i])
+				if err != nil {
+					t.Errorf("review: %v", err)
+					continue
+				}
+				results[i] = got
+			}
+		})
+	}
+	for i := range reviews {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	bad := 0
+	for i, got := range results {
+		if got == nil {
+			continue
+		}
+		checked++
+		if got.Status.Allowed {
+			allowed++
+		}
+		if got.Status.Allowed != expect[i] {
+			bad++
+			if bad <= 10 {
+				t.Errorf("who-can disagrees with the server for %s: server allowed=%v, listed by who-can=%v (%s)", describeReview(reviews[i]), got.Status.Allowed, expect[i], why[i])
+			}
+		}
+	}
+	return checked, allowed
 }
