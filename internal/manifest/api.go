@@ -101,7 +101,7 @@ type Reader struct {
 // fn and onErr are called on the calling goroutine, one at a time, in
 // input order. Memory stays bounded whatever the input size: Read holds the
 // file being read (streamed document by document when larger than 32 MiB,
-// and always for stdin) and decodes a window of at most 3×Workers documents
+// and always for stdin) and decodes a window of about 2×Workers documents
 // ahead of fn; the parsed YAML of a document is dropped once fn has seen its
 // objects. The Object passed to fn is not reused by Read, so fn may keep
 // it. Read returns the first error returned by fn, which stops the walk.

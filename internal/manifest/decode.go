@@ -167,43 +167,68 @@ func (dc *decoder) decodeDoc(file string, src []byte, line0 int, isJSON bool) {
 	d := &doc{src: src, line0: line0, isJSON: isJSON, root: resolveAlias(root)}
 	dc.doc = d
 	dc.em.setDocument(n)
-	abs := func(l int) int { return line0 + l - 1 }
-	obj := d.root
-	if obj.Kind != yaml.MappingNode {
-		dc.onErr(&Error{File: file, Line: abs(root.Line), Err: fmt.Errorf("expected an object with apiVersion and kind, found a %s", kindName(obj.Kind))})
+	if d.root.Kind != yaml.MappingNode {
+		dc.onErr(&Error{File: file, Line: line0 + root.Line - 1, Err: fmt.Errorf("expected an object with apiVersion and kind, found a %s", kindName(d.root.Kind))})
 		return
 	}
-	apiVersion, kind, err := typeOf(obj)
+	dc.decodeNode(file, d, d.root, line0+root.Line-1, nil, "", "")
+}
+
+// maxListNesting bounds Lists inside Lists.
+const maxListNesting = 10
+
+// decodeNode decodes the object mapping n starting at line of the file, at
+// items (the indexes leading to it through List items, nil for a document).
+// An item of a typed list (PodList, ...) may leave out apiVersion and kind,
+// which then default to listAPIVersion and the list's item kind. A List is
+// expanded into its items, recursively.
+func (dc *decoder) decodeNode(file string, d *doc, n *yaml.Node, line int, items []int, listAPIVersion, listKind string) {
+	abs := func(l int) int { return d.line0 + l - 1 }
+	apiVersion, kind, err := typeOf(n)
 	if err != nil {
 		dc.onErr(&Error{File: file, Line: abs(err.(*emitError).line), Err: errors.New(err.Error())})
 		return
+	}
+	if kind == "" && apiVersion == "" && listKind != "" && listKind != "List" {
+		apiVersion, kind = listAPIVersion, strings.TrimSuffix(listKind, "List")
 	}
 	if strings.HasSuffix(kind, "List") && apiVersion != "" {
 		// A built-in list kind is always a list; another kind ending in
 		// List (a custom resource's list, say) is one when it has items.
 		builtin := kind == "List" || newTyped(schema.FromAPIVersionAndKind(apiVersion, kind)) != nil
-		items, ok := lookup(obj, "items")
+		list, ok := lookup(n, "items")
 		if ok {
-			items = resolveAlias(items)
+			list = resolveAlias(list)
 		}
 		switch {
-		case ok && items.Kind == yaml.SequenceNode:
-			dc.decodeList(file, d, items, apiVersion, kind)
+		case ok && list.Kind == yaml.SequenceNode:
+			if len(items) >= maxListNesting {
+				dc.onErr(&Error{File: file, Line: line, Err: fmt.Errorf("lists nested more than %d deep", maxListNesting)})
+				return
+			}
+			for i, it := range list.Content {
+				itemLine := abs(it.Line)
+				it = resolveAlias(it)
+				if it.Kind != yaml.MappingNode {
+					dc.onErr(&Error{File: file, Line: itemLine, Err: fmt.Errorf("%s item %d: expected an object, found a %s", kind, i, kindName(it.Kind))})
+					continue
+				}
+				dc.decodeNode(file, d, it, itemLine, append(items[:len(items):len(items)], i), apiVersion, kind)
+			}
 			return
 		case !builtin:
-		case !ok || (items.Kind == yaml.ScalarNode && items.Tag == "!!null" && items.Style&yaml.TaggedStyle == 0):
+		case !ok || (list.Kind == yaml.ScalarNode && list.Tag == "!!null" && list.Style&yaml.TaggedStyle == 0):
 			return // an empty list
 		default:
-			dc.onErr(&Error{File: file, Line: abs(items.Line), Err: fmt.Errorf("%s items must be a list, found a %s", kind, kindName(items.Kind))})
+			dc.onErr(&Error{File: file, Line: abs(list.Line), Err: fmt.Errorf("%s items must be a list, found a %s", kind, kindName(list.Kind))})
 			return
 		}
 	}
 	if apiVersion == "" || kind == "" {
-		dc.onErr(&Error{File: file, Line: abs(obj.Line), Err: missing(apiVersion, kind)})
+		dc.onErr(&Error{File: file, Line: line, Err: missing(apiVersion, kind)})
 		return
 	}
-	dc.decodeObject(file, d, obj, abs(root.Line), -1, apiVersion, kind)
-	return
+	dc.decodeObject(file, d, n, line, items, apiVersion, kind)
 }
 
 func missing(apiVersion, kind string) error {
@@ -214,32 +239,6 @@ func missing(apiVersion, kind string) error {
 		return errors.New("missing apiVersion")
 	}
 	return errors.New("missing kind")
-}
-
-// decodeList decodes each item of a List kind. Items of a typed list
-// (PodList, ...) may leave out apiVersion and kind; items of v1 List may not.
-func (dc *decoder) decodeList(file string, d *doc, items *yaml.Node, listAPIVersion, listKind string) {
-	for i, it := range items.Content {
-		line := d.line0 + it.Line - 1
-		it = resolveAlias(it)
-		if it.Kind != yaml.MappingNode {
-			dc.onErr(&Error{File: file, Line: line, Err: fmt.Errorf("%s item %d: expected an object, found a %s", listKind, i, kindName(it.Kind))})
-			continue
-		}
-		apiVersion, kind, err := typeOf(it)
-		if err != nil {
-			dc.onErr(&Error{File: file, Line: d.line0 + err.(*emitError).line - 1, Err: errors.New(err.Error())})
-			continue
-		}
-		if kind == "" && apiVersion == "" && listKind != "List" {
-			apiVersion, kind = listAPIVersion, strings.TrimSuffix(listKind, "List")
-		}
-		if apiVersion == "" || kind == "" {
-			dc.onErr(&Error{File: file, Line: line, Err: missing(apiVersion, kind)})
-			continue
-		}
-		dc.decodeObject(file, d, it, line, i, apiVersion, kind)
-	}
 }
 
 // typeOf reads apiVersion and kind from an object mapping; absent ones are "".
@@ -273,7 +272,7 @@ func typeOf(obj *yaml.Node) (apiVersion, kind string, err error) {
 
 // decodeObject converts the object mapping n, which starts at line of the
 // file, to JSON and decodes it.
-func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, line, item int, apiVersion, kind string) {
+func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, line int, items []int, apiVersion, kind string) {
 	abs := func(l int) int { return d.line0 + l - 1 }
 	rel := line - d.line0 + 1 // the object's line within the document
 	if err := dc.em.emit(n); err != nil {
@@ -315,7 +314,7 @@ func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, line, item in
 		Object:     obj,
 		File:       file,
 		Line:       line,
-		lines:      &objLines{doc: d, item: item},
+		lines:      &objLines{doc: d, items: items},
 	}
 	if m, ok := obj.(metav1.Object); ok {
 		o.Namespace, o.Name = m.GetNamespace(), m.GetName()

@@ -7,11 +7,12 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// objLines resolves field lines of one object of a document: item is the
-// object's index in a List's items, or -1 when the document is the object.
+// objLines resolves field lines of one object of a document: items are
+// the indexes leading to the object through List items, nil when the
+// document is the object.
 type objLines struct {
-	doc  *doc
-	item int
+	doc   *doc
+	items []int
 }
 
 func (l *objLines) line(path string) (int, bool) {
@@ -20,16 +21,16 @@ func (l *objLines) line(path string) (int, bool) {
 	if n == nil {
 		return 0, false
 	}
-	if l.item >= 0 {
+	for _, i := range l.items {
 		items, ok := lookup(n, "items")
 		if !ok {
 			return 0, false
 		}
 		items = resolveAlias(items)
-		if l.item >= len(items.Content) {
+		if i >= len(items.Content) {
 			return 0, false
 		}
-		n = resolveAlias(items.Content[l.item])
+		n = resolveAlias(items.Content[i])
 	}
 	line, ok := fieldLine(n, path)
 	if !ok {

@@ -144,6 +144,14 @@ func TestFieldLine(t *testing.T) {
 			t.Errorf("object %d FieldLine(%q) = %d, want %d", tc.obj, tc.path, got, tc.want)
 		}
 	}
+	var nested []*Object
+	in := "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: List\n  items:\n  - apiVersion: v1\n    kind: PodList\n    items:\n    - metadata: {name: a}\n    - metadata: {name: b}\n      spec:\n        hostPID: true\n"
+	if err := Decode("n.yaml", []byte(in), func(o *Object) error { nested = append(nested, o); return nil }, func(e *Error) { t.Error(e) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(nested) != 2 || nested[1].FieldLine("spec.hostPID") != 13 || nested[1].Line != 11 {
+		t.Errorf("nested list: objects %v, FieldLine = %d", nested, nested[len(nested)-1].FieldLine("spec.hostPID"))
+	}
 	if got := (&Object{Line: 7}).FieldLine("a.b"); got != 7 {
 		t.Errorf("FieldLine of an Object without a source = %d, want 7", got)
 	}

@@ -128,18 +128,24 @@ func (r *Reader) run(produce func(sink func(*job) error) error, fn func(*Object)
 			return nil
 		})
 	})
-	var err error
-	for j := range order {
-		<-j.ready
-		if err = deliver(j, fn, onErr); err != nil {
-			break
+	// Stop and wait for the goroutines however delivery ends, a panic in
+	// fn included, so that none outlives Read.
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			close(done)
+			wg.Wait()
 		}
 	}
-	close(done)
-	wg.Wait()
-	if err != nil {
-		return err
+	defer stop()
+	for j := range order {
+		<-j.ready
+		if err := deliver(j, fn, onErr); err != nil {
+			return err
+		}
 	}
+	stop()
 	if produceErr != nil && produceErr != errCanceled {
 		return produceErr
 	}

@@ -127,6 +127,27 @@ items:
 			},
 		},
 		{
+			name: "lists inside lists are expanded",
+			file: "nested.yaml",
+			in: `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: List
+  items:
+  - apiVersion: v1
+    kind: PodList
+    items:
+    - metadata: {name: hidden}
+      spec:
+        hostPID: true
+- apiVersion: v1
+  kind: ServiceAccount
+  metadata: {name: sa}
+`,
+			want: []string{"nested.yaml:10 v1/Pod /hidden", "nested.yaml:13 v1/ServiceAccount /sa"},
+		},
+		{
 			name: "list items of the wrong shape",
 			file: "list.yaml",
 			in:   "apiVersion: v1\nkind: PodList\nitems:\n- just a string\n- metadata: {name: ok}\n---\napiVersion: v1\nkind: PodList\nitems: {a: b}\n",
@@ -628,5 +649,24 @@ func TestDecodeJSONBeyondYAML(t *testing.T) {
 	}
 	if l := objs[0].FieldLine(`data["emoji"]`); l != 2 {
 		t.Errorf("FieldLine = %d, want 2", l)
+	}
+}
+
+func TestReadPanicInFnLeavesNoGoroutines(t *testing.T) {
+	var in strings.Builder
+	for i := range 200 {
+		in.WriteString("---\n" + cm(fmt.Sprint("cm-", i)))
+	}
+	before := runtime.NumGoroutine()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("panic in fn did not reach the caller")
+			}
+		}()
+		Decode("p.yaml", []byte(in.String()), func(*Object) error { panic("boom") }, func(*Error) {})
+	}()
+	if after := runtime.NumGoroutine(); after > before {
+		t.Errorf("%d goroutines before, %d after", before, after)
 	}
 }
