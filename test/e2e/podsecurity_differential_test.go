@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -32,17 +33,18 @@ var (
 	psaSeed       = flag.Uint64("psa.seed", 1, "seed of the random pods and workloads of TestPodSecurityDifferential")
 	psaRandomPods = flag.Int("psa.random-pods", 300, "number of random pods in TestPodSecurityDifferential")
 	psaRandomWLs  = flag.Int("psa.random-workloads", 60, "number of random workloads in TestPodSecurityDifferential")
-	psaDump       = flag.String("psa.dump", "", "write TestPodSecurityDifferential's outcomes (JSON lines: step, builtin, kubeward) to this file")
+	psaDump       = flag.String("psa.dump", "", "write TestPodSecurityDifferential's outcomes (JSON lines: step, builtin, kubeward) to files with this prefix")
 )
 
 // psaOutcome is what a client and an auditor observe of one request: the
-// decision, the error, the warnings and the Pod Security audit annotations
-// (unprefixed).
+// decision, the error (status code, reason, message and details), the
+// warnings and the Pod Security audit annotations (unprefixed).
 type psaOutcome struct {
 	Allowed     bool
 	Code        int32
 	Reason      metav1.StatusReason
 	Message     string
+	Details     *metav1.StatusDetails
 	Warnings    []string
 	Annotations map[string]string
 }
@@ -82,14 +84,27 @@ type psaEnv struct {
 // decision, status, message (after the API server's webhook prefix),
 // warnings and Pod Security audit annotations.
 func TestPodSecurityDifferential(t *testing.T) {
-	steps := psaScenario(*psaSeed, *psaRandomPods, *psaRandomWLs)
-	t.Logf("seed %d: %d steps", *psaSeed, len(steps))
+	for _, tc := range []struct {
+		config                string
+		randomPods, randomWLs int
+	}{
+		{"podsecurity-config.yaml", *psaRandomPods, *psaRandomWLs},
+		{"podsecurity-config-v1beta1.yaml", *psaRandomPods / 3, *psaRandomWLs / 3},
+	} {
+		t.Run(strings.TrimSuffix(tc.config, ".yaml"), func(t *testing.T) {
+			psaDifferential(t, psaTestdata(t, tc.config), tc.randomPods, tc.randomWLs)
+		})
+	}
+}
 
+func psaDifferential(t *testing.T, config string, randomPods, randomWLs int) {
+	steps := psaScenario(*psaSeed, randomPods, randomWLs)
+	t.Logf("seed %d: %d steps", *psaSeed, len(steps))
 	var builtin, kubeward []psaOutcome
 	t.Run("builtin", func(t *testing.T) {
 		cp := controlplane.Start(t, controlplane.Options{
 			APIServerFlags:  []string{"--disable-admission-plugins=ServiceAccount"},
-			AdmissionConfig: psaAdmissionConfig(t),
+			AdmissionConfig: psaAdmissionConfig(config),
 			AuditPolicy:     controlplane.MetadataAuditPolicy,
 		})
 		e := newPSAEnv(t, "builtin", cp)
@@ -102,7 +117,7 @@ func TestPodSecurityDifferential(t *testing.T) {
 			AuditPolicy:    controlplane.MetadataAuditPolicy,
 		})
 		e := newPSAEnv(t, "kubeward", cp)
-		startKubeward(t, cp, kwOptions{ConfigFile: psaConfigFile(t)})
+		startKubeward(t, cp, kwOptions{ConfigFile: config})
 		e.prefixes = []string{kwEnforcingWebhook + "/", kwAdvisoryWebhook + "/"}
 		e.deniedPrefix = regexp.MustCompile(`^admission webhook "[^"]+" denied the request: `)
 		kubeward = psaRunSteps(t, e, steps)
@@ -113,7 +128,7 @@ func TestPodSecurityDifferential(t *testing.T) {
 
 	var dump *json.Encoder
 	if *psaDump != "" {
-		f, err := os.Create(*psaDump)
+		f, err := os.Create(*psaDump + "." + filepath.Base(config) + ".jsonl")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,7 +210,7 @@ func psaRunSteps(t *testing.T, e *psaEnv, steps []psaStep) []psaOutcome {
 				t.Fatalf("%s: step %s: not an API error: %v", e.name, s.name, err)
 			}
 			st := se.Status()
-			o.Code, o.Reason, o.Message = st.Code, st.Reason, st.Message
+			o.Code, o.Reason, o.Message, o.Details = st.Code, st.Reason, st.Message, st.Details
 			if e.deniedPrefix != nil {
 				o.Message = e.deniedPrefix.ReplaceAllString(o.Message, "")
 			}

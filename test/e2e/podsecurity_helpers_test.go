@@ -34,23 +34,29 @@ const (
 	psaExemptRuntimeClass = "e2e-exempt-rc"
 )
 
+// psaConfigFile returns the absolute path of testdata/podsecurity-config.yaml.
 func psaConfigFile(t testing.TB) string {
 	t.Helper()
-	p, err := filepath.Abs(filepath.Join("testdata", "podsecurity-config.yaml"))
+	return psaTestdata(t, "podsecurity-config.yaml")
+}
+
+func psaTestdata(t testing.TB, name string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
 
-// psaAdmissionConfig is the AdmissionConfiguration that hands the PodSecurity
-// configuration file to kube-apiserver's built-in plugin.
-func psaAdmissionConfig(t testing.TB) string {
+// psaAdmissionConfig is the AdmissionConfiguration that hands the
+// PodSecurityConfiguration file at path to kube-apiserver's built-in plugin.
+func psaAdmissionConfig(path string) string {
 	return `apiVersion: apiserver.config.k8s.io/v1
 kind: AdmissionConfiguration
 plugins:
 - name: PodSecurity
-  path: ` + psaConfigFile(t) + "\n"
+  path: ` + path + "\n"
 }
 
 // psaPod returns a pod with one container "c" and no security settings
