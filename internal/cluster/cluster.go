@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -82,12 +83,14 @@ func (n *Namespaces) WaitForSync(ctx context.Context) error {
 }
 
 // Get returns the named namespace from the cache. On a cache miss (a
-// namespace created a moment ago, or a cache that has not synced yet) it
-// asks the API server directly, as Kubernetes' own webhook does, within
-// ctx's deadline. An error — including a namespace that does not exist —
-// makes the decision fail closed for pods and open for workloads (see
-// admission.NamespaceGetter). The returned namespace is shared and must not
-// be modified.
+// namespace created a moment ago whose watch event has not arrived, or a
+// cache that has not synced yet) it asks the API server directly, as
+// Kubernetes' own webhook does, within ctx's deadline — with a list limited
+// to that name, so that the webhook needs no permission beyond list and
+// watch. An error, including a namespace that does not exist, makes the
+// decision fail closed for pods (denied) and open for workloads (admitted
+// with an "error" audit annotation), as in Kubernetes. The returned
+// namespace is shared and must not be modified.
 func (n *Namespaces) Get(ctx context.Context, name string) (*corev1.Namespace, error) {
 	ns, err := n.lister.Get(name)
 	if err == nil {
@@ -96,11 +99,18 @@ func (n *Namespaces) Get(ctx context.Context, name string) (*corev1.Namespace, e
 	if !apierrors.IsNotFound(err) {
 		return nil, err
 	}
-	ns, err = n.client.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+	list, err := n.client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{
+		FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String(),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("getting namespace %q: %w", name, err)
 	}
-	return ns, nil
+	for i := range list.Items {
+		if list.Items[i].Name == name {
+			return &list.Items[i], nil
+		}
+	}
+	return nil, apierrors.NewNotFound(corev1.Resource("namespaces"), name)
 }
 
 // Pods lists pods live from the API server, for the namespace dry-run (a
