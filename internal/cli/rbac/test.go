@@ -170,6 +170,9 @@ func runTest(s clierr.Streams, f *testFlags, file string) error {
 	if err := checkOutput(f.output); err != nil {
 		return err
 	}
+	if file == "-" && (contains(f.src.files, "-") || f.abacFile == "-") {
+		return clierr.Usage(errors.New("stdin (-) can be read only once"))
+	}
 	var data []byte
 	var err error
 	if file == "-" {
