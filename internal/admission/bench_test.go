@@ -12,7 +12,7 @@ import (
 )
 
 // benchPods returns a pod meeting restricted:latest and one violating it in
-// several ways, as the API server would send them on create.
+// seven checks of restricted:latest, as the API server would send them on create.
 func benchPods() (compliant, violating *corev1.Pod) {
 	compliant = &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", Labels: map[string]string{"app": "web"}},
