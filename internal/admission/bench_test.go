@@ -11,8 +11,8 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-// benchPods returns a pod meeting restricted:latest and one violating it in
-// seven checks of restricted:latest, as the API server would send them on create.
+// benchPods returns a pod meeting restricted:latest and one failing seven of
+// its checks, as the API server would send them on create.
 func benchPods() (compliant, violating *corev1.Pod) {
 	compliant = &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", Labels: map[string]string{"app": "web"}},
