@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // FuzzDecode feeds arbitrary bytes to Decode: it must not panic, every
@@ -70,4 +72,58 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzToJSON compares the node-tree YAML to JSON conversion with
+// sigs.k8s.io/yaml (kubectl's) on arbitrary single documents: when we
+// convert, the reference must convert to the same value; we may refuse
+// what it accepts (duplicate keys) but not the reverse.
+func FuzzToJSON(f *testing.F) {
+	for _, s := range []string{
+		"a: yes\nb: [1, 0x1F, 1e3, ~]\n",
+		"base: &b {x: 1}\nm: {<<: *b, y: 2}\n",
+		"1: a\n2.5: b\ntrue: c\n",
+		"a: !!str 1\nb: !!binary aGk=\nc: 2001-01-01\n",
+		"a: |\n  text\nb: >-\n  more\n",
+		fieldDoc,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if bytes.Contains(data, []byte("\n---")) || bytes.HasPrefix(data, []byte("---")) || bytes.Contains(data, []byte("...")) || nonSpecificTag(data) {
+			return // one document; the non-specific tag "!" is indistinguishable from none in yaml.v3's tree
+		}
+		got, err := toJSON(t, string(data))
+		if err != nil {
+			return
+		}
+		var want any
+		if err := sigsyaml.Unmarshal(data, &want); err != nil {
+			t.Fatalf("we converted %q to %s, sigs.k8s.io/yaml failed: %v", data, got, err)
+		}
+		var have any
+		if err := json.Unmarshal(got, &have); err != nil {
+			t.Fatalf("our JSON %s is invalid: %v", got, err)
+		}
+		if diff := cmp.Diff(want, have); diff != "" {
+			t.Errorf("%q differs from sigs.k8s.io/yaml (-want +got):\n%s", data, diff)
+		}
+	})
+}
+
+// nonSpecificTag reports whether data may use the tag "!" alone.
+func nonSpecificTag(data []byte) bool {
+	for i, c := range data {
+		if c != '!' {
+			continue
+		}
+		if i+1 == len(data) {
+			return true
+		}
+		n := data[i+1]
+		if n != '!' && n != '<' && !(n >= 'a' && n <= 'z' || n >= 'A' && n <= 'Z') {
+			return true
+		}
+	}
+	return false
 }
