@@ -44,7 +44,7 @@ func ParseLevel(s string) (Level, error) {
 
 // Version is a policy version: latest, or v1.N. The zero value is latest.
 type Version struct {
-	minor   uint16
+	minor   int
 	isMajor bool // set for every explicit v1.N version
 }
 
@@ -52,7 +52,7 @@ type Version struct {
 func LatestVersion() Version { return Version{} }
 
 // MajorMinor returns version v1.minor.
-func MajorMinor(minor int) Version { return Version{minor: uint16(minor), isMajor: true} }
+func MajorMinor(minor int) Version { return Version{minor: minor, isMajor: true} }
 
 // NewestKnownMinor is the newest policy version with its own rules (v1.37);
 // later explicit versions behave like it.
@@ -66,7 +66,7 @@ func (v Version) Minor() int {
 	if !v.isMajor {
 		return NewestKnownMinor
 	}
-	return int(v.minor)
+	return v.minor
 }
 
 // String returns "latest" or "v1.N".
@@ -74,7 +74,7 @@ func (v Version) String() string {
 	if !v.isMajor {
 		return "latest"
 	}
-	return "v1." + strconv.Itoa(int(v.minor))
+	return "v1." + strconv.Itoa(v.minor)
 }
 
 // ParseVersion parses "latest" or "v1.N" (N without leading zeros), as
@@ -87,11 +87,16 @@ func ParseVersion(s string) (Version, error) {
 	if !ok || rest == "" || (len(rest) > 1 && rest[0] == '0') {
 		return Version{}, fmt.Errorf(`must be "latest" or "v1.x"`)
 	}
-	n, err := strconv.ParseUint(rest, 10, 16)
+	for i := 0; i < len(rest); i++ {
+		if rest[i] < '0' || rest[i] > '9' {
+			return Version{}, fmt.Errorf(`must be "latest" or "v1.x"`)
+		}
+	}
+	n, err := strconv.Atoi(rest) // any v1.N that fits an int, as Kubernetes accepts
 	if err != nil {
 		return Version{}, fmt.Errorf(`must be "latest" or "v1.x"`)
 	}
-	return MajorMinor(int(n)), nil
+	return MajorMinor(n), nil
 }
 
 // LevelVersion is a level at a version, e.g. restricted:latest.
