@@ -27,7 +27,8 @@ type Object struct {
 	// *unstructured.Unstructured. Its apiVersion and kind are always set.
 	Object runtime.Object
 	// File is the path as given by the user ("-" for stdin); Line is the
-	// 1-based line where the object's document (or List item) starts.
+	// 1-based line where the object starts: the first line of its content
+	// in its document (after comments and "---"), or its List item's line.
 	File string
 	Line int
 
