@@ -1,0 +1,413 @@
+// Command loadtest drives a Pod Security admission webhook on loopback with
+// real AdmissionReview requests and reports throughput and latency, and
+// serves the minimal fake Kubernetes API both webhooks under test read
+// namespaces from. hack/loadtest/run.sh runs it against kubeward's webhook
+// and Kubernetes' own, in the same run.
+//
+//	loadtest run -url https://127.0.0.1:18443/ -name kubeward -cacert ca.crt -reviews DIR [-c 1,16,64] [-duration 5s] [-max 100000]
+//	loadtest fakeapi -addr 127.0.0.1:0 -kubeconfig FILE
+//
+// Every request carries a fresh uid, and every response's uid is checked
+// against it. Requests only go to loopback addresses, and each level stops
+// after -duration or -max requests, whichever comes first.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: loadtest run|fakeapi [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "run":
+		err = run(os.Args[2:])
+	case "fakeapi":
+		err = fakeAPI(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q (want run or fakeapi)", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest: error:", err)
+		os.Exit(1)
+	}
+}
+
+// review is a request body split around its uid, so each request gets its own.
+type review struct {
+	name           string
+	prefix, suffix []byte
+}
+
+func loadReviews(dir string) ([]review, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	var out []review
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		i := bytes.Index(b, []byte(`"uid":"`))
+		if i < 0 {
+			return nil, fmt.Errorf("%s: no request uid", f)
+		}
+		i += len(`"uid":"`)
+		j := bytes.IndexByte(b[i:], '"')
+		out = append(out, review{name: filepath.Base(f), prefix: b[:i], suffix: b[i+j:]})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no *.json reviews in %s", dir)
+	}
+	return out, nil
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	target := fs.String("url", "", "webhook URL (https, loopback only)")
+	name := fs.String("name", "webhook", "name to print in the results")
+	caFile := fs.String("cacert", "", "CA certificate the webhook's serving certificate chains to")
+	dir := fs.String("reviews", "internal/webhook/testdata/reviews", "directory of AdmissionReview JSON files, sent round-robin")
+	include := fs.String("include", "pod-create-compliant.json,pod-create-violating.json,deployment-create-violating.json", "comma-separated review files to send (empty: all)")
+	levels := fs.String("c", "1,16,64", "comma-separated concurrency levels")
+	duration := fs.Duration("duration", 5*time.Second, "time per concurrency level (upper bound)")
+	maxReq := fs.Int("max", 100000, "requests per concurrency level (upper bound)")
+	warmup := fs.Int("warmup", 500, "requests sent before each level, not measured")
+	h2 := fs.Bool("h2", true, "use HTTP/2, as kube-apiserver does for webhooks")
+	_ = fs.Parse(args)
+
+	u, err := url.Parse(*target)
+	if err != nil || u.Scheme != "https" {
+		return fmt.Errorf("-url %q: want an https URL", *target)
+	}
+	if err := requireLoopback(u.Hostname()); err != nil {
+		return err
+	}
+	reviews, err := loadReviews(*dir)
+	if err != nil {
+		return err
+	}
+	if *include != "" {
+		keep := strings.Split(*include, ",")
+		reviews = slices.DeleteFunc(reviews, func(r review) bool { return !slices.Contains(keep, r.name) })
+		if len(reviews) == 0 {
+			return fmt.Errorf("none of %s in %s", *include, *dir)
+		}
+	}
+	pem, err := os.ReadFile(*caFile)
+	if err != nil {
+		return fmt.Errorf("reading -cacert: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return fmt.Errorf("-cacert %s: no certificate", *caFile)
+	}
+	var cs []int
+	for _, s := range strings.Split(*levels, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 1024 {
+			return fmt.Errorf("-c: bad level %q", s)
+		}
+		cs = append(cs, n)
+	}
+	for _, c := range cs {
+		tr := &http.Transport{
+			TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+			ForceAttemptHTTP2:   *h2,
+			MaxIdleConnsPerHost: c,
+			MaxConnsPerHost:     c,
+		}
+		if !*h2 {
+			tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+		}
+		client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+		lt := &loadTest{client: client, url: *target, reviews: reviews}
+		lt.drive(c, *warmup, time.Minute)
+		lt.reset()
+		elapsed := lt.drive(c, *maxReq, *duration)
+		lt.report(*name, c, elapsed)
+		tr.CloseIdleConnections()
+	}
+	return nil
+}
+
+func requireLoopback(host string) error {
+	ips, err := net.LookupIP(host)
+	if err != nil {
+		return fmt.Errorf("resolving %s: %w", host, err)
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return fmt.Errorf("%s resolves to %s: the load test only targets loopback", host, ip)
+		}
+	}
+	return nil
+}
+
+type loadTest struct {
+	client  *http.Client
+	url     string
+	reviews []review
+	seq     atomic.Int64
+
+	mu         sync.Mutex
+	latencies  []time.Duration
+	errors     int
+	mismatches int
+	firstErr   error
+}
+
+func (lt *loadTest) reset() {
+	lt.latencies, lt.errors, lt.mismatches, lt.firstErr = nil, 0, 0, nil
+}
+
+// drive sends up to max requests with c workers for at most d and returns
+// the elapsed time.
+func (lt *loadTest) drive(c, max int, d time.Duration) time.Duration {
+	var sent atomic.Int64
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []time.Duration
+			var errs, mism int
+			var firstErr error
+			var buf bytes.Buffer
+			for sent.Add(1) <= int64(max) && time.Now().Before(deadline) {
+				n := lt.seq.Add(1)
+				r := lt.reviews[int(n)%len(lt.reviews)]
+				uid := fmt.Sprintf("loadtest-%012d", n)
+				buf.Reset()
+				buf.Write(r.prefix)
+				buf.WriteString(uid)
+				buf.Write(r.suffix)
+				t0 := time.Now()
+				got, err := lt.post(buf.Bytes())
+				lat = append(lat, time.Since(t0))
+				switch {
+				case err != nil:
+					errs++
+					if firstErr == nil {
+						firstErr = err
+					}
+				case got != uid:
+					mism++
+				}
+			}
+			lt.mu.Lock()
+			lt.latencies = append(lt.latencies, lat...)
+			lt.errors += errs
+			lt.mismatches += mism
+			if lt.firstErr == nil {
+				lt.firstErr = firstErr
+			}
+			lt.mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return time.Since(start)
+}
+
+// post sends one review and returns the response's uid.
+func (lt *loadTest) post(body []byte) (string, error) {
+	req, err := http.NewRequest(http.MethodPost, lt.url+"?timeout=10s", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, */*")
+	resp, err := lt.client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("status %d: %.200s", resp.StatusCode, b)
+	}
+	var out struct {
+		Response *struct {
+			UID string `json:"uid"`
+		} `json:"response"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil || out.Response == nil {
+		return "", fmt.Errorf("malformed response %.200s (%v)", b, err)
+	}
+	return out.Response.UID, nil
+}
+
+func (lt *loadTest) report(name string, c int, elapsed time.Duration) {
+	lat := lt.latencies
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(float64(len(lat))*p))]
+	}
+	fmt.Printf("%-10s c=%-3d requests=%-7d req/s=%-8.0f p50=%-9s p99=%-9s errors=%d uid-mismatches=%d\n",
+		name, c, len(lat), float64(len(lat))/elapsed.Seconds(), pct(0.50).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), lt.errors, lt.mismatches)
+	if lt.firstErr != nil {
+		fmt.Printf("%-10s first error: %v\n", name, lt.firstErr)
+	}
+}
+
+// fakeAPI serves the part of the Kubernetes API the webhooks read:
+// namespaces (list, watch, get) and pods (list, always empty). Namespace
+// "shop" enforces, audits and warns at restricted:latest, "default" has no
+// labels. It writes a kubeconfig pointing at itself and serves until killed.
+func fakeAPI(args []string) error {
+	fs := flag.NewFlagSet("fakeapi", flag.ExitOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback)")
+	kubeconfig := fs.String("kubeconfig", "", "write a kubeconfig for this server here (required)")
+	_ = fs.Parse(args)
+	if *kubeconfig == "" {
+		return errors.New("fakeapi: -kubeconfig is required")
+	}
+	host, _, _ := net.SplitHostPort(*addr)
+	if err := requireLoopback(host); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	kc := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster:
+    server: http://%s
+contexts:
+- name: fake
+  context:
+    cluster: fake
+    user: fake
+current-context: fake
+users:
+- name: fake
+  user:
+    token: fake
+`, ln.Addr())
+	if err := os.WriteFile(*kubeconfig, []byte(kc), 0o600); err != nil {
+		return err
+	}
+	fmt.Println("fakeapi serving on", ln.Addr())
+	return http.Serve(ln, fakeAPIHandler())
+}
+
+func namespaceJSON(name string, labels map[string]string) map[string]any {
+	l := map[string]string{"kubernetes.io/metadata.name": name}
+	for k, v := range labels {
+		l[k] = v
+	}
+	return map[string]any{
+		"apiVersion": "v1", "kind": "Namespace",
+		"metadata": map[string]any{"name": name, "uid": "00000000-0000-0000-0000-" + fmt.Sprintf("%012d", len(name)), "resourceVersion": "1", "labels": l},
+		"spec":     map[string]any{"finalizers": []string{"kubernetes"}},
+		"status":   map[string]any{"phase": "Active"},
+	}
+}
+
+func fakeAPIHandler() http.Handler {
+	namespaces := []map[string]any{
+		namespaceJSON("default", nil),
+		namespaceJSON("shop", map[string]string{
+			"pod-security.kubernetes.io/enforce": "restricted",
+			"pod-security.kubernetes.io/audit":   "restricted",
+			"pod-security.kubernetes.io/warn":    "restricted",
+		}),
+	}
+	writeJSON := func(w http.ResponseWriter, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		path := strings.TrimSuffix(r.URL.Path, "/")
+		switch {
+		case path == "/api/v1/namespaces" && q.Get("watch") == "true":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			flusher, _ := w.(http.Flusher)
+			enc := json.NewEncoder(w)
+			if q.Get("sendInitialEvents") == "true" {
+				for _, ns := range namespaces {
+					_ = enc.Encode(map[string]any{"type": "ADDED", "object": ns})
+				}
+				_ = enc.Encode(map[string]any{"type": "BOOKMARK", "object": map[string]any{
+					"apiVersion": "v1", "kind": "Namespace",
+					"metadata": map[string]any{"resourceVersion": "1", "annotations": map[string]string{"k8s.io/initial-events-end": "true"}}}})
+			}
+			if flusher != nil {
+				flusher.Flush()
+			}
+			timeout := 5 * time.Minute
+			if s, err := strconv.Atoi(q.Get("timeoutSeconds")); err == nil && s > 0 {
+				timeout = time.Duration(s) * time.Second
+			}
+			ctx, cancel := context.WithTimeout(r.Context(), timeout)
+			defer cancel()
+			<-ctx.Done()
+		case path == "/api/v1/namespaces":
+			items := namespaces
+			if fsel := q.Get("fieldSelector"); strings.HasPrefix(fsel, "metadata.name=") {
+				want := strings.TrimPrefix(fsel, "metadata.name=")
+				items = slices.DeleteFunc(slices.Clone(namespaces), func(ns map[string]any) bool {
+					return ns["metadata"].(map[string]any)["name"] != want
+				})
+			}
+			writeJSON(w, map[string]any{"apiVersion": "v1", "kind": "NamespaceList", "metadata": map[string]any{"resourceVersion": "1"}, "items": items})
+		case strings.HasPrefix(path, "/api/v1/namespaces/") && strings.Count(path, "/") == 4:
+			name := strings.TrimPrefix(path, "/api/v1/namespaces/")
+			for _, ns := range namespaces {
+				if ns["metadata"].(map[string]any)["name"] == name {
+					writeJSON(w, ns)
+					return
+				}
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_ = json.NewEncoder(w).Encode(map[string]any{"apiVersion": "v1", "kind": "Status", "status": "Failure",
+				"message": fmt.Sprintf("namespaces %q not found", name), "reason": "NotFound", "code": 404,
+				"details": map[string]any{"name": name, "kind": "namespaces"}})
+		case strings.HasPrefix(path, "/api/v1/namespaces/") && strings.HasSuffix(path, "/pods"):
+			writeJSON(w, map[string]any{"apiVersion": "v1", "kind": "PodList", "metadata": map[string]any{"resourceVersion": "1"}, "items": []any{}})
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_ = json.NewEncoder(w).Encode(map[string]any{"apiVersion": "v1", "kind": "Status", "status": "Failure",
+				"message": "the fake API serves only namespaces and pods", "reason": "NotFound", "code": 404})
+		}
+	})
+}

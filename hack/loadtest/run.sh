@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Loopback load test of kubeward's webhook and Kubernetes' own
+# (k8s.io/pod-security-admission/cmd/webhook v0.37.2), in the same run, with
+# the same requests, certificates kind and namespace source:
+#
+#   hack/loadtest/run.sh [-c 1,16,64] [-duration 5s] [-max 100000]
+#
+# Both webhooks get a self-signed certificate (made here, in a temp dir) and
+# a kubeconfig to the same fake API server (loadtest fakeapi: namespaces
+# "shop" at restricted for enforce/audit/warn, "default" unlabelled; pods
+# list empty), through which each fills its namespace informer cache before
+# it reports ready. Requests cycle through a compliant pod, a violating pod
+# and a violating Deployment in "shop", each with a fresh uid. Each level is
+# bounded by -duration and -max. Extra arguments go to `loadtest run`.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+cd "$repo"
+echo "building kubeward and the load generator..." >&2
+go build -o "$tmp/kubeward" ./cmd/kubeward
+go build -o "$tmp/loadtest" ./hack/loadtest
+upstream=$(hack/upstreamwebhook/build.sh)
+
+hack/webhook-certs.sh "$tmp/certs" 127.0.0.1 localhost >/dev/null
+
+"$tmp/loadtest" fakeapi -addr 127.0.0.1:0 -kubeconfig "$tmp/kubeconfig" >"$tmp/fakeapi.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do [[ -s "$tmp/kubeconfig" ]] && break; sleep 0.1; done
+
+ours_port=18443 theirs_port=18444
+"$tmp/kubeward" webhook --listen "127.0.0.1:$ours_port" \
+  --tls-cert-file "$tmp/certs/tls.crt" --tls-private-key-file "$tmp/certs/tls.key" \
+  --kubeconfig "$tmp/kubeconfig" --shutdown-delay 0s >"$tmp/kubeward.log" 2>&1 &
+pids+=($!)
+"$upstream" --bind-address 127.0.0.1 --secure-port "$theirs_port" \
+  --tls-cert-file "$tmp/certs/tls.crt" --tls-private-key-file "$tmp/certs/tls.key" \
+  --kubeconfig "$tmp/kubeconfig" >"$tmp/upstream.log" 2>&1 &
+pids+=($!)
+
+ready() { curl -fsS --cacert "$tmp/certs/ca.crt" "https://127.0.0.1:$1/readyz" >/dev/null 2>&1; }
+for port in $ours_port $theirs_port; do
+  for i in $(seq 100); do ready "$port" && break; sleep 0.2; done
+  ready "$port" || { echo "webhook on port $port not ready; logs:" >&2; tail -20 "$tmp"/*.log >&2; exit 1; }
+done
+
+echo "# $(date -u +%FT%TZ) $(nproc) CPUs; $(go version | cut -d' ' -f3)"
+for c in ${LEVELS:-1 16 64}; do
+  "$tmp/loadtest" run -url "https://127.0.0.1:$ours_port/" -name kubeward -cacert "$tmp/certs/ca.crt" -c "$c" "$@"
+  "$tmp/loadtest" run -url "https://127.0.0.1:$theirs_port/" -name upstream -cacert "$tmp/certs/ca.crt" -c "$c" "$@"
+done
