@@ -88,8 +88,8 @@ func (s *subjectIndex) add(key string, byGroup bool, i int32) {
 }
 
 // NewIndex prepares p for questions. p must not change afterwards. Problems
-// in the input that the API server would tolerate (dangling role references,
-// unknown subject kinds) are not errors; they show in answers and risks.
+// in the input are collected in Problems; what a cluster tolerates
+// (dangling role references) is not a problem and shows in answers and risks.
 func NewIndex(p *Policy, opts Options) *Index {
 	ix := &Index{
 		policy:       p,
@@ -99,6 +99,7 @@ func NewIndex(p *Policy, opts Options) *Index {
 		nsBindings:   map[string][]int32{},
 	}
 	ix.problems = append(ix.problems, p.Duplicates...)
+	ix.problems = append(ix.problems, Validate(p)...)
 	var aggregated map[string][]rbacv1.PolicyRule
 	if opts.Aggregate {
 		var errs []error
@@ -190,7 +191,9 @@ func (ix *Index) addBinding(b Binding) {
 func (ix *Index) Policy() *Policy { return ix.policy }
 
 // Problems returns the input problems found while building the index:
-// objects given twice (Policy.Duplicates) and invalid aggregation selectors.
+// objects given twice (Policy.Duplicates), objects the API server would
+// refuse (Validate) and invalid aggregation selectors. Answers are still
+// given, ignoring nothing, but a caller should not trust them silently.
 func (ix *Index) Problems() []error { return ix.problems }
 
 // Bindings returns every binding, ClusterRoleBindings first, in input order.
