@@ -93,7 +93,7 @@ func dumpBootstrapPolicy(t *testing.T, c kubernetes.Interface) []byte {
 	}
 	var out bytes.Buffer
 	out.WriteString("# Kubernetes " + bootstrap.Version + " default RBAC policy, dumped from a fresh kube-apiserver by\n")
-	out.WriteString("# go test -tags e2e ./test/e2e -run TestRBACBootstrapPolicy -update-bootstrap\n")
+	out.WriteString("# go test -tags e2e ./test/e2e -run 'TestRBAC$/BootstrapPolicy' -update-bootstrap\n")
 	for _, d := range docs {
 		out.WriteString("---\n")
 		out.Write(d)
