@@ -1,0 +1,59 @@
+package bootstrap
+
+import (
+	"strings"
+	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+)
+
+func TestObjects(t *testing.T) {
+	objs, err := Objects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	names := map[string]bool{}
+	for _, o := range objs {
+		switch o := o.(type) {
+		case *rbacv1.ClusterRole:
+			count["ClusterRole"]++
+			names[o.Name] = true
+			if o.Labels["kubernetes.io/bootstrapping"] != "rbac-defaults" {
+				t.Errorf("ClusterRole %s lacks the bootstrapping label", o.Name)
+			}
+			if o.AggregationRule != nil && len(o.Rules) > 0 {
+				t.Errorf("aggregated ClusterRole %s stored with rules", o.Name)
+			}
+		case *rbacv1.ClusterRoleBinding:
+			count["ClusterRoleBinding"]++
+		case *rbacv1.Role:
+			count["Role"]++
+		case *rbacv1.RoleBinding:
+			count["RoleBinding"]++
+		}
+	}
+	want := map[string]int{"ClusterRole": 73, "ClusterRoleBinding": 54, "Role": 7, "RoleBinding": 7}
+	for k, n := range want {
+		if count[k] != n {
+			t.Errorf("%d %ss, want %d", count[k], k, n)
+		}
+	}
+	for _, n := range []string{"cluster-admin", "admin", "edit", "view", "system:basic-user", "system:discovery", "system:public-info-viewer"} {
+		if !names[n] {
+			t.Errorf("ClusterRole %s missing", n)
+		}
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"kind: Pod\n", `document 1: unexpected kind "Pod"`},
+		{"kind: Role\n---\nkind: Role\nrules: 3\n", "document 2 (Role)"},
+		{"kind: Role\nbogus: 1\n", `unknown field "bogus"`},
+	} {
+		if _, err := Decode([]byte(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Decode(%q) = %v, want an error containing %q", tc.in, err, tc.want)
+		}
+	}
+}
