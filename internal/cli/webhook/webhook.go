@@ -19,11 +19,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/kubeward/kubeward/internal/admission"
 	"github.com/kubeward/kubeward/internal/cli/clierr"
 	"github.com/kubeward/kubeward/internal/cluster"
 	"github.com/kubeward/kubeward/internal/webhook"
+)
+
+// Test hooks.
+var (
+	newClient = func(c *rest.Config) (kubernetes.Interface, error) { return kubernetes.NewForConfig(c) }
+	listening = func(net.Addr) {}
 )
 
 type flags struct {
@@ -122,7 +129,7 @@ func run(ctx context.Context, f *flags, s clierr.Streams) error {
 	if err != nil {
 		return err
 	}
-	client, err := kubernetes.NewForConfig(restCfg)
+	client, err := newClient(restCfg)
 	if err != nil {
 		return fmt.Errorf("creating Kubernetes client: %w", err)
 	}
@@ -193,6 +200,7 @@ func run(ctx context.Context, f *flags, s clierr.Streams) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", f.listen, err)
 	}
+	listening(ln.Addr())
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}

@@ -1,0 +1,119 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/rest"
+
+	"github.com/kubeward/kubeward/internal/cli/clierr"
+)
+
+// TestServe runs the command end to end against a fake cluster: it becomes
+// ready once the namespace cache synced, denies a violating pod in a
+// restricted namespace over HTTPS, and exits cleanly when cancelled.
+func TestServe(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl not installed")
+	}
+	dir := t.TempDir()
+	out, err := exec.Command("../../../hack/webhook-certs.sh", filepath.Join(dir, "certs"), "127.0.0.1").CombinedOutput()
+	if err != nil {
+		t.Fatalf("webhook-certs.sh: %v\n%s", err, out)
+	}
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:1\ncontexts:\n- name: c\n  context:\n    cluster: c\ncurrent-context: c\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	newClient = func(*rest.Config) (kubernetes.Interface, error) {
+		return fake.NewClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop", Labels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted"}}}), nil
+	}
+	addrc := make(chan net.Addr, 1)
+	listening = func(a net.Addr) { addrc <- a }
+	t.Cleanup(func() {
+		newClient = func(c *rest.Config) (kubernetes.Interface, error) { return kubernetes.NewForConfig(c) }
+		listening = func(net.Addr) {}
+	})
+
+	var stderr bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	f := &flags{listen: "127.0.0.1:0", certFile: filepath.Join(dir, "certs", "tls.crt"), keyFile: filepath.Join(dir, "certs", "tls.key"),
+		kubeconfig: kubeconfig, maxBodyBytes: 1 << 20, requestTimeout: 5 * time.Second, shutdownTimeout: 5 * time.Second, logFormat: "json", logLevel: "info"}
+	go func() { done <- run(ctx, f, clierr.Streams{In: strings.NewReader(""), Out: io.Discard, Err: &stderr}) }()
+	addr := <-addrc
+
+	ca, err := os.ReadFile(filepath.Join(dir, "certs", "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	base := "https://" + addr.String()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := client.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready: %v; logs:\n%s", err, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	body, err := os.ReadFile("../../webhook/testdata/reviews/pod-create-violating.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Post(base+"/", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Contains(b, []byte(`"allowed":false`)) || !bytes.Contains(b, []byte(`violates PodSecurity \"restricted:latest\"`)) {
+		t.Fatalf("got %d %s", resp.StatusCode, b)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if !strings.Contains(stderr.String(), `"msg":"admission review"`) || !strings.Contains(stderr.String(), `"decision":"deny"`) {
+		t.Errorf("no request log line:\n%s", stderr.String())
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for name, f := range map[string]*flags{
+		"no certificate": {logFormat: "json", logLevel: "info"},
+		"bad log format": {certFile: "c", keyFile: "k", logFormat: "xml", logLevel: "info"},
+		"bad log level":  {certFile: "c", keyFile: "k", logFormat: "json", logLevel: "loud"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := run(context.Background(), f, clierr.Streams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard})
+			if err == nil {
+				t.Fatal("no error")
+			}
+		})
+	}
+}
