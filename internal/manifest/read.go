@@ -260,13 +260,20 @@ func readData(name string, data []byte, isJSON bool, sink func(*job) error) erro
 		} else {
 			end += i + 1
 		}
-		if isSeparator(data[i:end]) && i > start {
+		if isMarker(data[i:end], '-') && i > start {
 			if err := sink(&job{file: name, src: data[start:i:i], line0: startLine}); err != nil {
 				return err
 			}
 			start, startLine = i, line
 		}
 		line++
+		if isMarker(data[i:end], '.') {
+			// "..." ends a document; what follows starts another.
+			if err := sink(&job{file: name, src: data[start:end:end], line0: startLine}); err != nil {
+				return err
+			}
+			start, startLine = end, line
+		}
 		i = end
 	}
 	if start < len(data) {
@@ -390,8 +397,11 @@ type splitter struct {
 	pending int    // length of the "---" line prefix of buf that starts the next document
 }
 
-func isSeparator(l []byte) bool {
-	return len(l) >= 3 && l[0] == '-' && l[1] == '-' && l[2] == '-' &&
+// isMarker reports whether line l is a document marker: "---" (c '-')
+// starting a document or "..." (c '.') ending one, alone or followed by
+// blanks.
+func isMarker(l []byte, c byte) bool {
+	return len(l) >= 3 && l[0] == c && l[1] == c && l[2] == c &&
 		(len(l) == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r' || l[3] == '\n')
 }
 
@@ -413,11 +423,12 @@ func (s *splitter) next() (doc []byte, line0 int, err error) {
 	for {
 		l, rerr := s.br.ReadSlice('\n')
 		if len(l) > 0 {
-			if !s.midLine {
+			atStart := !s.midLine
+			if atStart {
 				if s.line == 0 {
 					l = bytes.TrimPrefix(l, utf8BOM)
 				}
-				if isSeparator(l) && len(s.buf) > 0 {
+				if isMarker(l, '-') && len(s.buf) > 0 {
 					doc = bytes.Clone(s.buf)
 					s.buf = append(s.buf[:0], l...)
 					s.pending = len(l)
@@ -435,6 +446,13 @@ func (s *splitter) next() (doc []byte, line0 int, err error) {
 			s.count(l)
 			if len(s.buf) > MaxDocumentSize {
 				return nil, line0, fmt.Errorf("document larger than %d MiB", MaxDocumentSize>>20)
+			}
+			if atStart && rerr != bufio.ErrBufferFull && isMarker(l, '.') {
+				// "..." ends a document; what follows starts another.
+				if rerr == io.EOF {
+					rerr = nil
+				}
+				return bytes.Clone(s.buf), line0, rerr
 			}
 		}
 		if rerr == bufio.ErrBufferFull {

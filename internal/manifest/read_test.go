@@ -344,6 +344,12 @@ spec:
 			want: []string{"s.yaml:1 v1/ConfigMap /a", "s.yaml:4 v1/ConfigMap /b", "s.yaml:6 v1/ConfigMap /c"},
 		},
 		{
+			name: "document end markers",
+			file: "dots.yaml",
+			in:   cm("a") + "...\n" + cm("b") + "... # end\n---\n" + cm("c") + "...",
+			want: []string{"dots.yaml:1 v1/ConfigMap /a", "dots.yaml:6 v1/ConfigMap /b", "dots.yaml:12 v1/ConfigMap /c"},
+		},
+		{
 			name: "no final newline",
 			file: "e.yaml",
 			in:   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---",
@@ -598,8 +604,8 @@ spec:
 // one.
 func TestReadStreamed(t *testing.T) {
 	long := strings.Repeat("x", 200<<10)
-	in := "# c\n" + cm("a") + "  annotations: {k: " + long + "}\n--- " + "{apiVersion: v1, kind: ConfigMap, metadata: {name: b, annotations: {k: " + long + "}}}\n---\n---\n" + cm("c") + "---"
-	want := []string{"%s:2 v1/ConfigMap /a", "%s:7 v1/ConfigMap /b", "%s:10 v1/ConfigMap /c"}
+	in := "# c\n" + cm("a") + "  annotations: {k: " + long + "}\n--- " + "{apiVersion: v1, kind: ConfigMap, metadata: {name: b, annotations: {k: " + long + "}}}\n---\n---\n" + cm("c") + "...\n" + cm("d") + "---"
+	want := []string{"%s:2 v1/ConfigMap /a", "%s:7 v1/ConfigMap /b", "%s:10 v1/ConfigMap /c", "%s:15 v1/ConfigMap /d"}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "big.yaml")
 	if err := os.WriteFile(path, []byte(in), 0o644); err != nil {
