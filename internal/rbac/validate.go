@@ -29,7 +29,7 @@ func Validate(p *Policy) []error {
 		}
 		validateMeta(key, report)
 		for i := range r.Rules {
-			validateRule(&r.Rules[i], true, fmt.Sprintf("rules[%d]", i), key, report)
+			validateRule(&r.Rules[i], true, i, key, report)
 		}
 	}
 	for _, r := range p.ClusterRoles {
@@ -39,7 +39,7 @@ func Validate(p *Policy) []error {
 		}
 		validateMeta(key, report)
 		for i := range r.Rules {
-			validateRule(&r.Rules[i], false, fmt.Sprintf("rules[%d]", i), key, report)
+			validateRule(&r.Rules[i], false, i, key, report)
 		}
 		if ar := r.AggregationRule; ar != nil {
 			if len(ar.ClusterRoleSelectors) == 0 {
@@ -76,24 +76,25 @@ func validateMeta(key ObjectKey, report reportFunc) {
 	}
 }
 
-func validateRule(r *rbacv1.PolicyRule, namespaced bool, path string, key ObjectKey, report reportFunc) {
+func validateRule(r *rbacv1.PolicyRule, namespaced bool, index int, key ObjectKey, report reportFunc) {
+	rep := func(field, msg string) { report(key, fmt.Sprintf("rules[%d].%s", index, field), msg) }
 	if len(r.Verbs) == 0 {
-		report(key, path+".verbs", "verbs must contain at least one value")
+		rep("verbs", "verbs must contain at least one value")
 	}
 	if len(r.NonResourceURLs) > 0 {
 		if namespaced {
-			report(key, path+".nonResourceURLs", "namespaced rules cannot apply to non-resource URLs")
+			rep("nonResourceURLs", "namespaced rules cannot apply to non-resource URLs")
 		}
 		if len(r.APIGroups) > 0 || len(r.Resources) > 0 || len(r.ResourceNames) > 0 {
-			report(key, path+".nonResourceURLs", "rules cannot apply to both regular resources and non-resource URLs")
+			rep("nonResourceURLs", "rules cannot apply to both regular resources and non-resource URLs")
 		}
 		return
 	}
 	if len(r.APIGroups) == 0 {
-		report(key, path+".apiGroups", "resource rules must supply at least one api group")
+		rep("apiGroups", "resource rules must supply at least one api group")
 	}
 	if len(r.Resources) == 0 {
-		report(key, path+".resources", "resource rules must supply at least one resource")
+		rep("resources", "resource rules must supply at least one resource")
 	}
 }
 
@@ -113,24 +114,24 @@ func validateBinding(key ObjectKey, ref rbacv1.RoleRef, subjects []rbacv1.Subjec
 		report(key, "roleRef.name", "required")
 	}
 	for i, s := range subjects {
-		path := fmt.Sprintf("subjects[%d]", i)
+		rep := func(field, msg string) { report(key, fmt.Sprintf("subjects[%d].%s", i, field), msg) }
 		if s.Name == "" {
-			report(key, path+".name", "required")
+			rep("name", "required")
 		}
 		switch s.Kind {
 		case rbacv1.ServiceAccountKind:
 			if s.APIGroup != "" {
-				report(key, path+".apiGroup", fmt.Sprintf("unsupported value %q (want \"\" for a ServiceAccount)", s.APIGroup))
+				rep("apiGroup", fmt.Sprintf("unsupported value %q (want \"\" for a ServiceAccount)", s.APIGroup))
 			}
 			if !namespaced && s.Namespace == "" {
-				report(key, path+".namespace", "required for a ServiceAccount in a ClusterRoleBinding")
+				rep("namespace", "required for a ServiceAccount in a ClusterRoleBinding")
 			}
 		case rbacv1.UserKind, rbacv1.GroupKind:
 			if s.APIGroup != "" && s.APIGroup != rbacv1.GroupName {
-				report(key, path+".apiGroup", fmt.Sprintf("unsupported value %q (want %s)", s.APIGroup, rbacv1.GroupName))
+				rep("apiGroup", fmt.Sprintf("unsupported value %q (want %s)", s.APIGroup, rbacv1.GroupName))
 			}
 		default:
-			report(key, path+".kind", fmt.Sprintf("unsupported value %q (want ServiceAccount, User or Group)", s.Kind))
+			rep("kind", fmt.Sprintf("unsupported value %q (want ServiceAccount, User or Group)", s.Kind))
 		}
 	}
 }
