@@ -92,7 +92,7 @@ func run(args []string) error {
 	name := fs.String("name", "webhook", "name to print in the results")
 	caFile := fs.String("cacert", "", "CA certificate the webhook's serving certificate chains to")
 	dir := fs.String("reviews", "internal/webhook/testdata/reviews", "directory of AdmissionReview JSON files, sent round-robin")
-	include := fs.String("include", "pod-create-compliant.json,pod-create-violating.json,deployment-create-violating.json", "comma-separated review files to send (empty: all)")
+	include := fs.String("include", "pod-create-compliant.json,pod-create-violating.json,deployment-create-violating.json,pod-create-privileged-ns.json", "comma-separated review files to send (empty: all)")
 	levels := fs.String("c", "1,16,64", "comma-separated concurrency levels")
 	duration := fs.Duration("duration", 5*time.Second, "time per concurrency level (upper bound)")
 	maxReq := fs.Int("max", 100000, "requests per concurrency level (upper bound)")

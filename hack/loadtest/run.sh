@@ -10,7 +10,8 @@
 # "shop" at restricted for enforce/audit/warn, "default" unlabelled; pods
 # list empty), through which each fills its namespace informer cache before
 # it reports ready. Requests cycle through a compliant pod, a violating pod
-# and a violating Deployment in "shop", each with a fresh uid. Each level is
+# and a violating Deployment in "shop" and a pod in "default", each with a
+# fresh uid; responses carrying another request's uid are counted. Each level is
 # bounded by -duration and -max. Extra arguments go to `loadtest run`.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)

@@ -41,6 +41,11 @@ func benchNamespace() *corev1.Namespace {
 	}}}
 }
 
+// defaultNamespace is an unlabelled (privileged) namespace.
+func defaultNamespace() *corev1.Namespace {
+	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default", Labels: map[string]string{"kubernetes.io/metadata.name": "default"}}}
+}
+
 type noPods struct{}
 
 func (noPods) ListPods(context.Context, string) ([]*corev1.Pod, error) { return nil, nil }
@@ -56,7 +61,7 @@ func newBenchServer(tb testing.TB) http.Handler {
 		tb.Fatal(err)
 	}
 	a, err := admission.New(admission.Options{
-		Namespaces: cluster.StaticNamespaces{"shop": benchNamespace()},
+		Namespaces: cluster.StaticNamespaces{"shop": benchNamespace(), "default": defaultNamespace()},
 		Pods:       noPods{},
 		Recorder:   m,
 	})
@@ -94,8 +99,10 @@ func newUpstreamServer(tb testing.TB) http.Handler {
 	// Start (which also binds a port); fill the namespace cache directly.
 	f := reflect.ValueOf(s).Elem().FieldByName("informerFactory")
 	factory := reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().Interface().(informers.SharedInformerFactory)
-	if err := factory.Core().V1().Namespaces().Informer().GetIndexer().Add(benchNamespace()); err != nil {
-		tb.Fatal(err)
+	for _, ns := range []*corev1.Namespace{benchNamespace(), defaultNamespace()} {
+		if err := factory.Core().V1().Namespaces().Informer().GetIndexer().Add(ns); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	return http.HandlerFunc(s.HandleValidate)
 }
@@ -190,7 +197,7 @@ var benchCases = []string{"pod-create-compliant.json", "pod-create-violating.jso
 func TestBenchHandlersAgree(t *testing.T) {
 	ours, theirs := newBenchServer(t), newUpstreamServer(t)
 	// (Not namespace-update-enforce.json: upstream's pod list has no API server here.)
-	for _, name := range append(benchCases, "pod-ephemeralcontainers.json", "pod-exec.json") {
+	for _, name := range append(benchCases, "pod-ephemeralcontainers.json", "pod-exec.json", "pod-create-privileged-ns.json") {
 		t.Run(name, func(t *testing.T) {
 			body := readReview(t, name)
 			code, got := serveOnce(ours, body)

@@ -60,7 +60,7 @@ func newTestServer(t *testing.T, opts Options) *Server {
 // realValidator is kubeward's admission decision over the bench namespace.
 func realValidator(t testing.TB, m *Metrics) admission.Validator {
 	a, err := admission.New(admission.Options{
-		Namespaces: cluster.StaticNamespaces{"shop": benchNamespace()},
+		Namespaces: cluster.StaticNamespaces{"shop": benchNamespace(), "default": defaultNamespace()},
 		Pods:       noPods{},
 		Recorder:   m,
 	})

@@ -200,9 +200,18 @@ func fixtureReviews() map[string]*admissionv1.AdmissionReview {
 			"shop", compliant.Name, ephemeral, compliant),
 		"deployment-create-violating.json": review("2f5c1c7e-0005-4a55-9d5f-5b3c2b1a0005", admissionv1.Create, deploymentGVK, deploymentGVR, "", "shop", "web", deploy, nil),
 		"namespace-update-enforce.json":    review("2f5c1c7e-0006-4a55-9d5f-5b3c2b1a0006", admissionv1.Update, namespaceGVK, namespaceGVR, "", "", "shop", nsNew, nsOld),
+		// An unlabelled namespace is privileged: Kubernetes answers with a
+		// shared response object (whose uid it overwrites per request).
+		"pod-create-privileged-ns.json": review("2f5c1c7e-0008-4a55-9d5f-5b3c2b1a0008", admissionv1.Create, podGVK, podGVR, "", "default", compliant.Name, inNamespace(compliant, "default"), nil),
 		"pod-exec.json": review("2f5c1c7e-0007-4a55-9d5f-5b3c2b1a0007", admissionv1.Connect, metav1.GroupVersionKind{Version: "v1", Kind: "PodExecOptions"}, podGVR, "exec", "shop", compliant.Name,
 			&corev1.PodExecOptions{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "PodExecOptions"}, Stdin: true, TTY: true, Container: "web", Command: []string{"sh"}}, nil),
 	}
+}
+
+func inNamespace(p *corev1.Pod, ns string) *corev1.Pod {
+	p = p.DeepCopy()
+	p.Namespace = ns
+	return p
 }
 
 func TestFixtures(t *testing.T) {
