@@ -185,19 +185,32 @@ func (e *emitter) mapping(n *yaml.Node, ri int32) error {
 	e.buf = append(e.buf, '{')
 	base := len(e.keys)
 	defer func() { e.keys, e.keyLine = e.keys[:base], e.keyLine[:base] }()
+	// Small mappings are checked for duplicate keys by a scan, large ones
+	// (a ConfigMap's data, say) with a map to stay linear.
+	var seen map[string]int32
+	if len(n.Content) > 64 {
+		seen = make(map[string]int32, len(n.Content)/2)
+	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
 		k, err := mapKey(kn)
 		if err != nil {
 			return err
 		}
-		for j := base; j < len(e.keys); j++ {
-			if e.keys[j] == k {
-				return &emitError{kn.Line, fmt.Sprintf("duplicate key %q (first at line %d)", k, e.keyLine[j])}
+		if seen != nil {
+			if first, dup := seen[k]; dup {
+				return &emitError{kn.Line, fmt.Sprintf("duplicate key %q (first at line %d)", k, first)}
 			}
+			seen[k] = int32(kn.Line)
+		} else {
+			for j := base; j < len(e.keys); j++ {
+				if e.keys[j] == k {
+					return &emitError{kn.Line, fmt.Sprintf("duplicate key %q (first at line %d)", k, e.keyLine[j])}
+				}
+			}
+			e.keys = append(e.keys, k)
+			e.keyLine = append(e.keyLine, int32(kn.Line))
 		}
-		e.keys = append(e.keys, k)
-		e.keyLine = append(e.keyLine, int32(kn.Line))
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}

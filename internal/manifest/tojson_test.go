@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,8 @@ func TestToJSONMatchesSigsYAML(t *testing.T) {
 		{"null key", "~: a\n", "mapping key must not be null"},
 		{"sequence key", "? [a]\n: b\n", "mapping key must be a scalar"},
 		{"duplicate keys", "a: 1\nb: 2\na: 3\n", `duplicate key "a" (first at line 1)`},
+		{"duplicate keys in a large mapping", manyKeys(100) + "k7: again\n", `duplicate key "k7" (first at line 8)`},
+		{"large mapping", manyKeys(100), ""},
 		{"explicit tags", "a: !!str 123\nb: !!int \"42\"\nc: !!float 1\nd: !!bool yes\ne: !!null ''\nf: !custom text\ng: !!binary aGVsbG8=\nh: !!str yes\n", ""},
 		{"long tags", "a: !<tag:yaml.org,2002:int> '7'\n", ""},
 		{"bad tagged int", "a: !!int abc\n", "cannot decode !!str `abc` as a !!int"},
@@ -154,4 +157,13 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 			}
 		})
 	}
+}
+
+// manyKeys returns a mapping of n keys k0..k(n-1), one per line.
+func manyKeys(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "k%d: %d\n", i, i)
+	}
+	return b.String()
 }
