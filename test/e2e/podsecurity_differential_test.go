@@ -117,8 +117,8 @@ func psaDifferential(t *testing.T, config string, randomPods, randomWLs int) {
 			AuditPolicy:    controlplane.MetadataAuditPolicy,
 		})
 		e := newPSAEnv(t, "kubeward", cp)
-		startKubeward(t, cp, kwOptions{ConfigFile: config})
-		e.prefixes = []string{kwEnforcingWebhook + "/", kwAdvisoryWebhook + "/"}
+		names := startKubeward(t, cp, kwOptions{ConfigFile: config})
+		e.prefixes = []string{names.Enforcing + "/", names.Advisory + "/"}
 		e.deniedPrefix = regexp.MustCompile(`^admission webhook "[^"]+" denied the request: `)
 		kubeward = psaRunSteps(t, e, steps)
 	})

@@ -108,13 +108,13 @@ func TestWebhookCommand(t *testing.T) {
 		t.Errorf("/healthz = %d %q, want 200", code, body)
 	}
 
-	kwRegister(t, cp, "https://"+addr+"/", cert.CAPEM)
+	names := kwRegister(t, cp, "https://"+addr+"/", cert.CAPEM)
 	bg := context.Background()
 	if _, err := cp.Client.CoreV1().Namespaces().Create(bg, psaNamespace("cmd-restricted", map[string]string{psaEnforce: "restricted"}), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = cp.Client.CoreV1().Pods("cmd-restricted").Create(bg, psaPod("bad"), metav1.CreateOptions{})
-	want := `admission webhook "` + kwEnforcingWebhook + `" denied the request: pods "bad" is forbidden: violates PodSecurity "restricted:latest": ` + psaRestrictedViolations
+	want := `admission webhook "` + names.Enforcing + `" denied the request: pods "bad" is forbidden: violates PodSecurity "restricted:latest": ` + psaRestrictedViolations
 	if !apierrors.IsForbidden(err) || err.Error() != want {
 		t.Errorf("violating pod: error = %v\nwant %s", err, want)
 	}
@@ -149,7 +149,7 @@ func TestWebhookCommand(t *testing.T) {
 	// workloads fail open.
 	dryRun := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
 	_, err = cp.Client.CoreV1().Pods("cmd-restricted").Create(bg, psaPod("while-down", psaRestricted), dryRun)
-	if err == nil || !strings.Contains(err.Error(), `failed calling webhook "`+kwEnforcingWebhook+`"`) {
+	if err == nil || !strings.Contains(err.Error(), `failed calling webhook "`+names.Enforcing+`"`) {
 		t.Errorf("pod while the webhook is down: error = %v, want failed calling webhook (failurePolicy Fail)", err)
 	}
 	if _, err := cp.Client.AppsV1().Deployments("cmd-restricted").Create(bg, psaDeployment("while-down", psaPod("", psaPrivileged)), dryRun); err != nil {

@@ -33,7 +33,7 @@ func TestWebhookNarrowExemptionThroughControllers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	startKubeward(t, cp, kwOptions{ConfigFile: psaConfigFile(t), ExemptionsFile: exemptions})
+	names := startKubeward(t, cp, kwOptions{ConfigFile: psaConfigFile(t), ExemptionsFile: exemptions})
 	ctx := context.Background()
 	cs := cp.Client
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, psaNamespace("e2e-narrow", map[string]string{psaEnforce: "baseline"}), metav1.CreateOptions{}); err != nil {
@@ -91,7 +91,7 @@ func TestWebhookNarrowExemptionThroughControllers(t *testing.T) {
 				ev.ObjectRef.Namespace != "e2e-narrow" || ev.ResponseStatus == nil || ev.ResponseStatus.Code != 201 {
 				continue
 			}
-			if got := ev.Annotations[kwEnforcingWebhook+"/kubeward-exemptions"]; got != "e2e-narrow-deployment" {
+			if got := ev.Annotations[names.Enforcing+"/kubeward-exemptions"]; got != "e2e-narrow-deployment" {
 				t.Fatalf("audit event of an admitted pod: kubeward-exemptions = %q, want e2e-narrow-deployment (annotations %v)", got, ev.Annotations)
 			}
 			found++

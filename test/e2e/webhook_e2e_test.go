@@ -36,7 +36,7 @@ func TestWebhook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	startKubeward(t, cp, kwOptions{ConfigFile: psaConfigFile(t), ExemptionsFile: exemptions})
+	names := startKubeward(t, cp, kwOptions{ConfigFile: psaConfigFile(t), ExemptionsFile: exemptions})
 
 	admin := newKWClient(t, cp, controlplane.ObservingConfig(cp.Config))
 	for _, ns := range []*corev1.Namespace{
@@ -49,9 +49,9 @@ func TestWebhook(t *testing.T) {
 	} {
 		admin.createNamespace(t, ns)
 	}
-	enforcing := kwEnforcingWebhook + "/"
-	advisory := kwAdvisoryWebhook + "/"
-	deniedBy := `admission webhook "` + kwEnforcingWebhook + `" denied the request: `
+	enforcing := names.Enforcing + "/"
+	advisory := names.Advisory + "/"
+	deniedBy := `admission webhook "` + names.Enforcing + `" denied the request: `
 
 	t.Run("enforce denies a violating pod", func(t *testing.T) {
 		r := admin.createPod(t, "wh-restricted", psaPod("deny"))

@@ -26,13 +26,11 @@ import (
 	"github.com/kubeward/kubeward/test/e2e/controlplane"
 )
 
-// Names of kubeward's webhooks in the ValidatingWebhookConfiguration; the API
-// server prefixes their audit annotations with them.
-const (
-	kwEnforcingWebhook = "pod-security.kubeward.io"
-	kwAdvisoryWebhook  = "advisory.pod-security.kubeward.io"
-	kwProbeNamespace   = "e2e-webhook-probe"
-)
+// kwFallbackNames name kubeward's webhooks until deploy/ defines them.
+var kwFallbackNames = kwNames{Enforcing: "pod-security.kubeward.io", Advisory: "advisory.pod-security.kubeward.io"}
+
+// kwProbeNamespace holds the dry-run requests that prove the webhook is called.
+const kwProbeNamespace = "e2e-webhook-probe"
 
 // kwOptions configures the in-process kubeward webhook.
 type kwOptions struct {
@@ -49,8 +47,8 @@ type kwOptions struct {
 // the webhook needs, registers it on cp with failurePolicy Fail for pods,
 // pods/ephemeralcontainers and namespaces and Ignore for workloads (as
 // deploy/ does), and waits until the API server calls it. It stops the
-// webhook in t.Cleanup.
-func startKubeward(t testing.TB, cp *controlplane.ControlPlane, o kwOptions) {
+// webhook in t.Cleanup and returns the webhooks' names.
+func startKubeward(t testing.TB, cp *controlplane.ControlPlane, o kwOptions) kwNames {
 	t.Helper()
 	ctx := context.Background()
 
@@ -129,33 +127,33 @@ func startKubeward(t testing.TB, cp *controlplane.ControlPlane, o kwOptions) {
 		}
 	})
 
-	kwRegister(t, cp, "https://"+ln.Addr().String()+"/", cert.CAPEM)
+	return kwRegister(t, cp, "https://"+ln.Addr().String()+"/", cert.CAPEM)
 }
 
-// kwGrant creates the webhook's least-privilege RBAC on cp (what it reads:
-// namespaces for its cache with a live fallback, pods for the namespace
-// dry-run; with fullDryRun also workloads) and returns a config
-// authenticating as its user.
+// kwGrant creates the webhook's RBAC on cp — deploy/'s ClusterRole rules when
+// deploy/ exists, else the least privilege the webhook needs (namespaces for
+// its cache with a live fallback, pods for the namespace dry-run) — plus, with
+// fullDryRun, list on workloads, and returns a config authenticating as the
+// webhook's user.
 func kwGrant(t testing.TB, cp *controlplane.ControlPlane, fullDryRun bool) *rest.Config {
 	t.Helper()
 	ctx := context.Background()
-	// Least privilege: what the webhook reads (the namespace cache with its
-	// live fallback, and pods for the namespace dry-run).
 	const user = "kubeward-webhook"
-	role := &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: "kubeward-webhook"},
-		Rules: []rbacv1.PolicyRule{
+	rules, ok := kwDeployRBACRules(t)
+	if !ok {
+		rules = []rbacv1.PolicyRule{
 			{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
 			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"list"}},
-		},
+		}
 	}
 	if fullDryRun {
-		role.Rules = append(role.Rules,
+		rules = append(rules,
 			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"replicationcontrollers", "podtemplates"}, Verbs: []string{"list"}},
 			rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"deployments", "replicasets", "statefulsets", "daemonsets"}, Verbs: []string{"list"}},
 			rbacv1.PolicyRule{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: []string{"list"}},
 		)
 	}
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "kubeward-webhook"}, Rules: rules}
 	binding := &rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "kubeward-webhook"},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
@@ -168,33 +166,38 @@ func kwGrant(t testing.TB, cp *controlplane.ControlPlane, fullDryRun bool) *rest
 		t.Fatal(err)
 	}
 	return cp.User(t, user)
-
 }
 
-// kwRegister registers the webhook served at url (with CA caBundle) on cp as
-// deploy/ does — failurePolicy Fail for pods, pods/ephemeralcontainers and
-// namespaces, Ignore for workloads — and waits until the API server calls it.
-func kwRegister(t testing.TB, cp *controlplane.ControlPlane, url string, caBundle []byte) {
+// kwRegister registers the webhook served at url (with CA caBundle) on cp —
+// deploy/'s ValidatingWebhookConfiguration pointed at url when deploy/ has
+// one, else the same shape as Kubernetes' own webhook manifests: failurePolicy
+// Fail for pods, pods/ephemeralcontainers and namespaces, Ignore for
+// workloads — waits until the API server calls it, and returns the webhooks'
+// names.
+func kwRegister(t testing.TB, cp *controlplane.ControlPlane, url string, caBundle []byte) kwNames {
 	t.Helper()
 	ctx := context.Background()
-	fail, ignore := admissionregistrationv1.Fail, admissionregistrationv1.Ignore
-	cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{
-		ObjectMeta: metav1.ObjectMeta{Name: "kubeward"},
-		Webhooks: []admissionregistrationv1.ValidatingWebhook{
-			controlplane.URLWebhook(kwEnforcingWebhook, url, caBundle, fail,
-				controlplane.Rule("", "v1", "pods", "pods/ephemeralcontainers", "namespaces")),
-			controlplane.URLWebhook(kwAdvisoryWebhook, url, caBundle, ignore,
-				controlplane.Rule("", "v1", "podtemplates", "replicationcontrollers"),
-				controlplane.Rule("apps", "v1", "deployments", "replicasets", "statefulsets", "daemonsets"),
-				controlplane.Rule("batch", "v1", "jobs", "cronjobs")),
-		},
+	cfg, names, ok := kwDeployWebhookConfig(t, url, caBundle)
+	if !ok {
+		names = kwFallbackNames
+		fail, ignore := admissionregistrationv1.Fail, admissionregistrationv1.Ignore
+		cfg = &admissionregistrationv1.ValidatingWebhookConfiguration{
+			ObjectMeta: metav1.ObjectMeta{Name: "kubeward"},
+			Webhooks: []admissionregistrationv1.ValidatingWebhook{
+				controlplane.URLWebhook(names.Enforcing, url, caBundle, fail,
+					controlplane.Rule("", "v1", "pods", "pods/ephemeralcontainers", "namespaces")),
+				controlplane.URLWebhook(names.Advisory, url, caBundle, ignore,
+					controlplane.Rule("", "v1", "podtemplates", "replicationcontrollers"),
+					controlplane.Rule("apps", "v1", "deployments", "replicasets", "statefulsets", "daemonsets"),
+					controlplane.Rule("batch", "v1", "jobs", "cronjobs")),
+			},
+		}
 	}
 	probeNS := psaNamespace(kwProbeNamespace, map[string]string{psaEnforce: "restricted", psaWarn: "restricted"})
 	if _, err := cp.Client.CoreV1().Namespaces().Create(ctx, probeNS, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	obs := controlplane.ObservingConfig(cp.Config)
-	probe, err := kubernetes.NewForConfig(obs)
+	probe, err := kubernetes.NewForConfig(controlplane.ObservingConfig(cp.Config))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +206,7 @@ func kwRegister(t testing.TB, cp *controlplane.ControlPlane, url string, caBundl
 		// Both webhooks come from one object, but check each: the pod one
 		// must deny, the workload one must warn.
 		_, err := probe.CoreV1().Pods(kwProbeNamespace).Create(ctx, psaPod("probe"), dryRun)
-		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("admission webhook %q denied the request", kwEnforcingWebhook)) {
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("admission webhook %q denied the request", names.Enforcing)) {
 			return false, nil
 		}
 		rctx, o := controlplane.Observe(ctx)
@@ -213,6 +216,10 @@ func kwRegister(t testing.TB, cp *controlplane.ControlPlane, url string, caBundl
 		}
 		return len(o.Warnings()) > 0, nil
 	})
+	if ok {
+		t.Logf("registered deploy/'s webhooks %s and %s", names.Enforcing, names.Advisory)
+	}
+	return names
 }
 
 // psaDeployment wraps pod's spec in a one-replica Deployment named name.
