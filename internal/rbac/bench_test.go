@@ -7,6 +7,7 @@ import (
 	"runtime/metrics"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -192,6 +193,21 @@ func reportPeak(b *testing.B, stop func() uint64) {
 	b.ReportMetric(float64(stop())/(1<<20), "peak-heap-MiB")
 }
 
+// cpuTime returns the CPU time (user+system) the process has used: unlike
+// wall time it does not grow when other processes compete for the cores.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time per op since start (all threads, GC included).
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+}
+
 func benchSizes(b *testing.B) {
 	p := benchPolicy()
 	b.Logf("cluster: %d Roles + %d ClusterRoles, %d RoleBindings + %d ClusterRoleBindings, %d namespaces (default policy included)",
@@ -204,9 +220,11 @@ func BenchmarkIndex(b *testing.B) {
 	runtime.GC()
 	stop := peakHeap()
 	b.ReportAllocs()
+	cpu := cpuTime()
 	for b.Loop() {
 		NewIndex(p, Options{Aggregate: true})
 	}
+	reportCPU(b, cpu)
 	reportPeak(b, stop)
 }
 
@@ -282,9 +300,11 @@ func BenchmarkRisks(b *testing.B) {
 		stop := peakHeap()
 		n := 0
 		b.ReportAllocs()
+		cpu := cpuTime()
 		for b.Loop() {
 			n = len(ix.Risks(RiskOptions{}))
 		}
+		reportCPU(b, cpu)
 		reportPeak(b, stop)
 		b.ReportMetric(float64(n), "findings")
 	})
@@ -293,9 +313,11 @@ func BenchmarkRisks(b *testing.B) {
 		stop := peakHeap()
 		n := 0
 		b.ReportAllocs()
+		cpu := cpuTime()
 		for b.Loop() {
 			n = len(NewIndex(p, Options{Aggregate: true}).Risks(RiskOptions{}))
 		}
+		reportCPU(b, cpu)
 		reportPeak(b, stop)
 		b.ReportMetric(float64(n), "findings")
 	})
