@@ -15,6 +15,7 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
@@ -25,6 +26,9 @@ import (
 type kwNames struct {
 	Enforcing string // pods, pods/ephemeralcontainers, namespaces; failurePolicy Fail
 	Advisory  string // workloads; failurePolicy Ignore
+	// Excluded are the namespaces the enforcing webhook's namespaceSelector
+	// leaves out by name (kubeward's own, so that it can always start).
+	Excluded []string
 }
 
 // kwDeployDir is the repository's deploy/ directory.
@@ -122,6 +126,13 @@ func kwDeployWebhookConfig(t testing.TB, url string, caBundle []byte) (cfg *admi
 					t.Errorf("deploy/: webhook %s for pods has failurePolicy Ignore, want Fail", w.Name)
 				}
 				names.Enforcing = w.Name
+				if sel := w.NamespaceSelector; sel != nil {
+					for _, e := range sel.MatchExpressions {
+						if e.Key == "kubernetes.io/metadata.name" && e.Operator == metav1.LabelSelectorOpNotIn {
+							names.Excluded = append(names.Excluded, e.Values...)
+						}
+					}
+				}
 			case slices.Contains(resources, "deployments"):
 				if fail {
 					t.Errorf("deploy/: webhook %s for workloads has failurePolicy Fail, want Ignore", w.Name)

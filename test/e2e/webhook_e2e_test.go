@@ -247,6 +247,17 @@ func TestWebhook(t *testing.T) {
 		}
 	})
 
+	t.Run("kubeward's own namespace is not intercepted", func(t *testing.T) {
+		if len(names.Excluded) == 0 {
+			t.Skip("the webhook configuration excludes no namespace (deploy/ has none)")
+		}
+		ns := names.Excluded[0]
+		admin.createNamespace(t, psaNamespace(ns, map[string]string{psaEnforce: "restricted"}))
+		if r := admin.createPod(t, ns, psaPod("self", psaPrivileged)); r.err != nil {
+			t.Errorf("pod in excluded namespace %s: %v, want admitted without calling the webhook", ns, r.err)
+		}
+	})
+
 	t.Run("concurrent requests get their own decisions", func(t *testing.T) {
 		kwConcurrent(t, cp.Client, "wh-restricted")
 	})
