@@ -54,7 +54,7 @@ const BuildCommand = "hack/testbin/build.sh"
 // accounts).
 type Options struct {
 	// APIServerFlags are extra kube-apiserver flags, "--name=value" or
-	// "--name" (for booleans). A flag given here replaces envtest's default
+	// "--name" (a boolean set to true). A flag given here replaces envtest's default
 	// for the same name, except --disable-admission-plugins, whose values are
 	// merged with ServiceAccount (always disabled).
 	APIServerFlags []string
@@ -179,9 +179,12 @@ func Start(t testing.TB, opts Options) *ControlPlane {
 
 	disabled := []string{"ServiceAccount"}
 	for _, f := range opts.APIServerFlags {
-		name, value, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
+		name, value, hasValue := strings.Cut(strings.TrimLeft(f, "-"), "=")
 		if name == "" {
 			t.Fatalf("invalid api server flag %q", f)
+		}
+		if !hasValue {
+			value = "true" // a boolean flag given as --name
 		}
 		if name == "disable-admission-plugins" {
 			for _, p := range strings.Split(value, ",") {
