@@ -1,8 +1,11 @@
 package rbac
 
 import (
+	"bufio"
+	"flag"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"runtime/metrics"
 	"sync"
@@ -16,6 +19,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubeward/kubeward/internal/rbac/bootstrap"
 )
@@ -321,4 +326,58 @@ func BenchmarkRisks(b *testing.B) {
 		reportPeak(b, stop)
 		b.ReportMetric(float64(n), "findings")
 	})
+}
+
+var benchYAML = flag.String("bench-yaml", "", "write the benchmark cluster (without the default policy) as multi-document YAML to this file, for timing the CLI")
+
+// TestWriteBenchYAML writes the benchmark cluster when -bench-yaml is set:
+//
+//	go test ./internal/rbac -run TestWriteBenchYAML -bench-yaml /tmp/cluster.yaml
+//	time kubeward rbac risks -f /tmp/cluster.yaml --format json >/dev/null
+func TestWriteBenchYAML(t *testing.T) {
+	if *benchYAML == "" {
+		t.Skip("-bench-yaml not set")
+	}
+	f, err := os.Create(*benchYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	p := benchPolicy()
+	write := func(apiVersion, kind string, key ObjectKey, obj any) {
+		if p.Sources[key].Default {
+			return
+		}
+		b, err := yaml.Marshal(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(w, "---\napiVersion: %s\nkind: %s\n", apiVersion, kind)
+		w.Write(b)
+	}
+	for _, o := range p.Namespaces {
+		write("v1", "Namespace", ObjectKey{"Namespace", "", o.Name}, o)
+	}
+	for _, o := range p.ResourceQuotas {
+		write("v1", "ResourceQuota", ObjectKey{"ResourceQuota", o.Namespace, o.Name}, o)
+	}
+	for _, o := range p.ServiceAccounts {
+		write("v1", "ServiceAccount", ObjectKey{"ServiceAccount", o.Namespace, o.Name}, o)
+	}
+	for _, o := range p.ClusterRoles {
+		write("rbac.authorization.k8s.io/v1", "ClusterRole", ObjectKey{"ClusterRole", "", o.Name}, o)
+	}
+	for _, o := range p.Roles {
+		write("rbac.authorization.k8s.io/v1", "Role", ObjectKey{"Role", o.Namespace, o.Name}, o)
+	}
+	for _, o := range p.ClusterRoleBindings {
+		write("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", ObjectKey{"ClusterRoleBinding", "", o.Name}, o)
+	}
+	for _, o := range p.RoleBindings {
+		write("rbac.authorization.k8s.io/v1", "RoleBinding", ObjectKey{"RoleBinding", o.Namespace, o.Name}, o)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
 }
