@@ -91,6 +91,29 @@ func ruleHas(rule *rbacv1.PolicyRule, p *probe) bool {
 	return false
 }
 
+// probeTargets names the probe's resources the rules idx of r grant, e.g.
+// "pods, deployments.apps" or "users, groups".
+func probeTargets(r *Role, idx []int, p *probe) string {
+	var out []string
+	for _, res := range p.resources {
+		one := probe{verbs: p.verbs, resources: [][3]string{res}}
+		for _, i := range idx {
+			if ruleHas(&r.Rules[i], &one) {
+				name := res[1]
+				if res[0] != "" {
+					name += "." + res[0]
+				}
+				if res[2] != "" && res[2] != "*any*" {
+					name += "/" + res[2]
+				}
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
 // roleCaps is, per capability, the indexes of the role's rules granting it.
 type roleCaps [numCaps][]int
 
@@ -243,7 +266,19 @@ func (ix *Index) Risks(opts RiskOptions) []finding.Finding {
 			if len(idx) == 0 || (probes[rr.cap].clusterScoped && b.Key.Kind == "RoleBinding") {
 				continue
 			}
-			emit(rr.rule, obj, b.Source, fmt.Sprintf("%s can %s %s through %s %s", who, probes[rr.cap].what, scope, b.Role.Key.Kind, b.Role.Key.Name), subjects, grants(idx))
+			what := probes[rr.cap].what
+			if targets := probeTargets(b.Role, idx, &probes[rr.cap]); len(probes[rr.cap].resources) > 1 && targets != "" {
+				what += " (" + targets + ")"
+			}
+			msg := fmt.Sprintf("%s can %s %s through %s %s", who, what, scope, b.Role.Key.Kind, b.Role.Key.Name)
+			if rr.cap == capWorkloadCreate {
+				where := "every namespace"
+				if b.Key.Kind == "RoleBinding" {
+					where = "the namespace"
+				}
+				msg += ", and so mount any Secret and run as any ServiceAccount of " + where
+			}
+			emit(rr.rule, obj, b.Source, msg, subjects, grants(idx))
 		}
 		if b.Key.Kind == "ClusterRoleBinding" && len(c[capCSRApproval]) > 0 && len(c[capSignerApprove]) > 0 {
 			idx := append(append([]int{}, c[capCSRApproval]...), c[capSignerApprove]...)
