@@ -57,7 +57,7 @@ func TestRBAC(t *testing.T) {
 	}
 	t.Run("BootstrapPolicy", func(t *testing.T) { checkBootstrapPolicy(t, cp.Client) })
 	t.Run("Facts", func(t *testing.T) { testRBACFacts(t, cp.Client) })
-	t.Run("Differential", func(t *testing.T) { testRBACDifferential(t, cp.Client) })
+	t.Run("Differential", func(t *testing.T) { testRBACDifferential(t, cp) })
 	t.Run("CLI", func(t *testing.T) { testRBACCLI(t, cp, cp.Client) })
 }
 
@@ -324,12 +324,13 @@ func envInt(name string, def int) int {
 	return def
 }
 
-func testRBACDifferential(t *testing.T, c kubernetes.Interface) {
+func testRBACDifferential(t *testing.T, cp *controlplane.ControlPlane) {
+	c := cp.Client
 	rounds := envInt("KUBEWARD_E2E_RBAC_ROUNDS", 8)
 	perRound := envInt("KUBEWARD_E2E_RBAC_REVIEWS", 1500)
 	seed := uint64(envInt("KUBEWARD_E2E_RBAC_SEED", 20260526))
 	t.Logf("seed %d (set KUBEWARD_E2E_RBAC_SEED to replay), %d rounds of %d reviews", seed, rounds, perRound)
-	total, totalAllowed, whoCanChecked, whoCanAllowed := 0, 0, 0, 0
+	total, totalAllowed, whoCanChecked, whoCanAllowed, rulesCompared := 0, 0, 0, 0, 0
 	for round := range rounds {
 		r := rand.New(rand.NewPCG(seed, uint64(round)))
 		deleteGenerated(t, c)
@@ -363,11 +364,13 @@ func testRBACDifferential(t *testing.T, c kubernetes.Interface) {
 		wn, wa := checkWhoCan(t, c, ix, r)
 		whoCanChecked += wn
 		whoCanAllowed += wa
+		rulesCompared += checkRulesFor(t, cp.Config, ix)
 		if t.Failed() {
 			break
 		}
 	}
 	t.Logf("%d SubjectAccessReviews compared (%d allowed by the server): kubeward's offline answer equals kube-apiserver's for every one", total, totalAllowed)
+	t.Logf("can-i --list: %d (identity, namespace) rule sets equal the server's SelfSubjectRulesReview made by impersonating the identity", rulesCompared)
 	t.Logf("who-can: %d (identity, request) pairs checked against the server (%d allowed): an identity is allowed exactly when who-can lists it or one of its groups", whoCanChecked, whoCanAllowed)
 }
 
