@@ -133,6 +133,8 @@ func (s *Server) serveReview(w http.ResponseWriter, r *http.Request) {
 		slog.Duration("latency", latency))
 }
 
+// jsonContentType is shared by every response: net/http only reads header
+// values.
 var jsonContentType = []string{"application/json"}
 
 // decide decodes the request's objects and asks the validator. It returns

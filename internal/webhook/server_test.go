@@ -264,7 +264,9 @@ func TestRequestTimeout(t *testing.T) {
 			if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "context deadline exceeded") {
 				t.Fatalf("got %d %s", w.Code, w.Body)
 			}
-			if got := time.Duration(deadline.Load()); got > tc.want || got < tc.want-50*time.Millisecond {
+			// The deadline is the budget, less the time the handler took to
+			// reach the decision (generous: the test machine may be busy).
+			if got := time.Duration(deadline.Load()); got > tc.want || got < tc.want*6/10 {
 				t.Errorf("deadline %v, want about %v", got, tc.want)
 			}
 			if took > tc.want+time.Second {
@@ -495,7 +497,7 @@ func TestGracefulShutdownDrains(t *testing.T) {
 		<-release
 		return &admission.Response{Allowed: true}
 	})
-	s := newTestServer(t, Options{Validator: slow, CertFile: certFile, KeyFile: keyFile, ShutdownDelay: 100 * time.Millisecond})
+	s := newTestServer(t, Options{Validator: slow, CertFile: certFile, KeyFile: keyFile, ShutdownDelay: time.Second})
 	addr, cancel, done := startServing(t, s)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec
 
@@ -517,7 +519,7 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	}()
 	<-entered
 	cancel() // SIGTERM
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
 	// During the shutdown delay readiness fails but the listener still serves.
 	resp, err := client.Get("https://" + addr + "/readyz")
 	if err != nil || resp.StatusCode != http.StatusServiceUnavailable {
@@ -526,7 +528,7 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	if resp != nil {
 		resp.Body.Close()
 	}
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(1200 * time.Millisecond) // past the delay: draining now
 	select {
 	case err := <-done:
 		t.Fatalf("Serve returned with a review in flight: %v", err)
