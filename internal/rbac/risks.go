@@ -165,7 +165,7 @@ func FormatSubject(s rbacv1.Subject) string {
 }
 
 // Risks evaluates every rbac/ rule over the policy and returns the findings,
-// ordered by object then rule. Objects of the default policy (Source.Default)
+// ordered by object (kind, namespace, name) then rule. Objects of the default policy (Source.Default)
 // are not reported, but the permissions of default roles are: a user's
 // binding to the default "edit" role lets its subjects read Secrets.
 func (ix *Index) Risks(opts RiskOptions) []finding.Finding {
@@ -318,11 +318,17 @@ func (ix *Index) Risks(opts RiskOptions) []finding.Finding {
 	ix.automountRisks(emit)
 	ix.quotaRisks(emit, capsFor)
 	sort.SliceStable(out, func(i, j int) bool {
-		a, b := &out[i], &out[j]
-		if a.Object != b.Object {
-			return a.Object.String() < b.Object.String()
+		a, b := &out[i].Object, &out[j].Object
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
 		}
-		return a.Rule < b.Rule
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return out[i].Rule < out[j].Rule
 	})
 	return out
 }
@@ -371,7 +377,16 @@ func (ix *Index) sortedRoles() []*Role {
 	for _, r := range ix.roles {
 		out = append(out, r)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key.String() < out[j].Key.String() })
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Key, out[j].Key
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
 	return out
 }
 
