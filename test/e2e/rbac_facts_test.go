@@ -49,8 +49,12 @@ func factObjects() []runtime.Object {
 		AggregationRule: &rbacv1.AggregationRule{ClusterRoleSelectors: []metav1.LabelSelector{{MatchLabels: map[string]string{"fact": "no-such-label"}}}}}
 	all := &rbacv1.ClusterRole{ObjectMeta: meta("fact-agg-all", ""),
 		AggregationRule: &rbacv1.AggregationRule{ClusterRoleSelectors: []metav1.LabelSelector{{}}}}
-	objs = append(objs, keep, all)
-	for _, n := range []string{"fact-agg-keep", "fact-agg-all"} {
+	replace := &rbacv1.ClusterRole{ObjectMeta: meta("fact-agg-replace", ""), Rules: []rbacv1.PolicyRule{res(l("get"), l(""), l("configmaps"))},
+		AggregationRule: &rbacv1.AggregationRule{ClusterRoleSelectors: []metav1.LabelSelector{{MatchLabels: map[string]string{"fact": "part"}}}}}
+	part := &rbacv1.ClusterRole{ObjectMeta: meta("fact-part", ""), Rules: []rbacv1.PolicyRule{res(l("list"), l(""), l("configmaps"))}}
+	part.Labels["fact"] = "part"
+	objs = append(objs, keep, all, replace, part)
+	for _, n := range []string{"fact-agg-keep", "fact-agg-all", "fact-agg-replace"} {
 		objs = append(objs, &rbacv1.ClusterRoleBinding{ObjectMeta: meta(n, ""),
 			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: n},
 			Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: n}}})
@@ -96,6 +100,13 @@ func testRBACFacts(t *testing.T, c kubernetes.Interface) {
 		{"core-is-not-core", resReview("core", "get", "", "pods", "", "x", ""), false},
 		{"core-literal", resReview("core", "get", "core", "pods", "", "x", ""), true},
 		{"aggregation-no-match-keeps", resReview("fact-agg-keep", "get", "", "secrets", "", "x", ""), true},
+		{"aggregation-union-replaces-written", resReview("fact-agg-replace", "get", "", "configmaps", "", "x", ""), false},
+		{"aggregation-union", resReview("fact-agg-replace", "list", "", "configmaps", "", "x", ""), true},
+		{"version-ignored", func() *authorizationv1.SubjectAccessReview {
+			r := resReview("pods-star", "get", "", "pods", "*", "x", "")
+			r.Spec.ResourceAttributes.Version = "v9beta7"
+			return r
+		}(), true},
 		{"aggregation-empty-selector-cluster-admin", resReview("fact-agg-all", "delete", "anything", "everything", "", "x", ""), true},
 	}
 	sentObjs, sentinels := sentinelObjects(99)
