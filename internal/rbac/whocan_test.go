@@ -137,3 +137,32 @@ func TestParseResource(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentUse exercises the index from several goroutines (run with
+// -race to check the "safe for concurrent use" contract).
+func TestConcurrentUse(t *testing.T) {
+	p := &Policy{
+		ClusterRoles:        []*rbacv1.ClusterRole{clusterRole("r", rule(l("get"), l(""), l("secrets")))},
+		ClusterRoleBindings: []*rbacv1.ClusterRoleBinding{crb("b", "r", user("alice"), group("g"))},
+		RoleBindings:        []*rbacv1.RoleBinding{rb("ns", "b", "ClusterRole", "missing", user("alice"))},
+	}
+	ix := NewIndex(p, Options{Aggregate: true})
+	done := make(chan bool)
+	for range 8 {
+		go func() {
+			defer func() { done <- true }()
+			for range 200 {
+				if ix.Authorize(res("get", "", "secrets", "", "ns", "")).Decision != Allow {
+					t.Error("not allowed")
+					return
+				}
+				ix.WhoCan(res("get", "", "secrets", "", "ns", ""), true)
+				ix.RulesFor("alice", []string{"g"}, "ns")
+				ix.Risks(RiskOptions{})
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+}
