@@ -31,9 +31,21 @@ type expectation struct {
 	line int
 }
 
+// testFile is an expectations file. apiVersion and kind are optional; with
+// them the file is a well-formed Kubernetes-style document, so scanning a
+// directory that holds it (kubeward scan) counts it instead of reporting
+// "missing apiVersion and kind".
 type testFile struct {
-	Tests []expectation `yaml:"tests"`
+	APIVersion string        `yaml:"apiVersion"`
+	Kind       string        `yaml:"kind"`
+	Tests      []expectation `yaml:"tests"`
 }
+
+// The optional header of an expectations file.
+const (
+	testFileAPIVersion = "kubeward.io/v1alpha1"
+	testFileKind       = "RBACTest"
+)
 
 type testFlags struct {
 	src      source
@@ -48,8 +60,11 @@ func newTestCommand(s clierr.Streams) *cobra.Command {
 		Use:   "test FILE",
 		Short: "Check a file of expected permissions against the RBAC in -f",
 		Long: `Test runs every expectation of FILE and fails on any broken one, so teams can
-keep permission tests next to their manifests. FILE is YAML:
+keep permission tests next to their manifests. FILE is YAML (apiVersion and
+kind are optional):
 
+  apiVersion: kubeward.io/v1alpha1
+  kind: RBACTest
   tests:
   - name: the api service account reads its own secret only
     serviceAccount: payments/api      # or user: NAME; groups: [G, ...]
@@ -103,6 +118,9 @@ func parseExpectations(name string, data []byte) ([]expectation, error) {
 				}
 			}
 		}
+	}
+	if (tf.APIVersion != "" || tf.Kind != "") && (tf.APIVersion != testFileAPIVersion || tf.Kind != testFileKind) {
+		return nil, fmt.Errorf("%s: apiVersion %q kind %q: want apiVersion %s, kind %s (or neither)", name, tf.APIVersion, tf.Kind, testFileAPIVersion, testFileKind)
 	}
 	if len(tf.Tests) == 0 {
 		return nil, fmt.Errorf("%s: no tests (want a top-level tests: list)", name)
