@@ -13,6 +13,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -97,7 +98,8 @@ func run(args []string) error {
 	duration := fs.Duration("duration", 5*time.Second, "time per concurrency level (upper bound)")
 	maxReq := fs.Int("max", 100000, "requests per concurrency level (upper bound)")
 	warmup := fs.Int("warmup", 500, "requests sent before each level, not measured")
-	h2 := fs.Bool("h2", true, "use HTTP/2, as kube-apiserver does for webhooks")
+	h2 := fs.Bool("h2", true, "use HTTP/2, as kube-apiserver does for webhooks (net/http client)")
+	raw := fs.Bool("raw", false, "use a minimal HTTP/1.1 client, one keep-alive TLS connection per worker, so that the load generator takes as little of the shared CPUs as possible")
 	_ = fs.Parse(args)
 
 	u, err := url.Parse(*target)
@@ -146,6 +148,10 @@ func run(args []string) error {
 		}
 		client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 		lt := &loadTest{client: client, url: *target, reviews: reviews}
+		if *raw {
+			lt.raw = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}, ServerName: u.Hostname()}
+			lt.host = u.Host
+		}
 		lt.drive(c, *warmup, time.Minute)
 		lt.reset()
 		elapsed := lt.drive(c, *maxReq, *duration)
@@ -169,6 +175,8 @@ func requireLoopback(host string) error {
 }
 
 type loadTest struct {
+	raw     *tls.Config // non-nil: the raw HTTP/1.1 client
+	host    string
 	client  *http.Client
 	url     string
 	reviews []review
@@ -200,16 +208,28 @@ func (lt *loadTest) drive(c, max int, d time.Duration) time.Duration {
 			var errs, mism int
 			var firstErr error
 			var buf bytes.Buffer
+			var rc *rawConn
+			defer func() {
+				if rc != nil {
+					rc.c.Close()
+				}
+			}()
 			for sent.Add(1) <= int64(max) && time.Now().Before(deadline) {
 				n := lt.seq.Add(1)
 				r := lt.reviews[int(n)%len(lt.reviews)]
-				uid := fmt.Sprintf("loadtest-%012d", n)
+				uid := "loadtest-" + strconv.FormatInt(n, 10)
 				buf.Reset()
 				buf.Write(r.prefix)
 				buf.WriteString(uid)
 				buf.Write(r.suffix)
 				t0 := time.Now()
-				got, err := lt.post(buf.Bytes())
+				var got string
+				var err error
+				if lt.raw != nil {
+					got, err = lt.rawPost(&rc, buf.Bytes())
+				} else {
+					got, err = lt.post(buf.Bytes())
+				}
 				lat = append(lat, time.Since(t0))
 				switch {
 				case err != nil:
@@ -255,15 +275,131 @@ func (lt *loadTest) post(body []byte) (string, error) {
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("status %d: %.200s", resp.StatusCode, b)
 	}
-	var out struct {
-		Response *struct {
-			UID string `json:"uid"`
-		} `json:"response"`
+	return responseUID(b)
+}
+
+type rawConn struct {
+	c   *tls.Conn
+	r   *bufio.Reader
+	req []byte
+	res []byte
+}
+
+// rawPost sends one review over the worker's keep-alive connection (dialled
+// on first use or after an error) and returns the response's uid.
+func (lt *loadTest) rawPost(rcp **rawConn, body []byte) (string, error) {
+	rc := *rcp
+	if rc == nil {
+		c, err := tls.Dial("tcp", lt.host, lt.raw)
+		if err != nil {
+			return "", err
+		}
+		rc = &rawConn{c: c, r: bufio.NewReaderSize(c, 32<<10)}
+		*rcp = rc
 	}
-	if err := json.Unmarshal(b, &out); err != nil || out.Response == nil {
-		return "", fmt.Errorf("malformed response %.200s (%v)", b, err)
+	rc.req = append(rc.req[:0], "POST /?timeout=10s HTTP/1.1\r\nHost: "...)
+	rc.req = append(rc.req, lt.host...)
+	rc.req = append(rc.req, "\r\nContent-Type: application/json\r\nAccept: application/json, */*\r\nContent-Length: "...)
+	rc.req = strconv.AppendInt(rc.req, int64(len(body)), 10)
+	rc.req = append(rc.req, "\r\n\r\n"...)
+	rc.req = append(rc.req, body...)
+	uid, err := rc.roundTrip()
+	if err != nil {
+		rc.c.Close()
+		*rcp = nil
 	}
-	return out.Response.UID, nil
+	return uid, err
+}
+
+func (rc *rawConn) roundTrip() (string, error) {
+	if _, err := rc.c.Write(rc.req); err != nil {
+		return "", err
+	}
+	line, err := rc.r.ReadSlice('\n')
+	if err != nil {
+		return "", err
+	}
+	if !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) || len(line) < 12 {
+		return "", fmt.Errorf("bad status line %q", line)
+	}
+	status := string(line[9:12])
+	length, chunked := -1, false
+	for {
+		h, err := rc.r.ReadSlice('\n')
+		if err != nil {
+			return "", err
+		}
+		h = bytes.TrimRight(h, "\r\n")
+		if len(h) == 0 {
+			break
+		}
+		k, v, _ := bytes.Cut(h, []byte(":"))
+		v = bytes.TrimSpace(v)
+		switch {
+		case bytes.EqualFold(k, []byte("Content-Length")):
+			length, err = strconv.Atoi(string(v))
+			if err != nil {
+				return "", fmt.Errorf("bad Content-Length %q", v)
+			}
+		case bytes.EqualFold(k, []byte("Transfer-Encoding")) && bytes.EqualFold(v, []byte("chunked")):
+			chunked = true
+		}
+	}
+	rc.res = rc.res[:0]
+	switch {
+	case chunked:
+		for {
+			l, err := rc.r.ReadSlice('\n')
+			if err != nil {
+				return "", err
+			}
+			n, err := strconv.ParseInt(string(bytes.TrimRight(l, "\r\n")), 16, 64)
+			if err != nil {
+				return "", fmt.Errorf("bad chunk size %q", l)
+			}
+			if n == 0 {
+				if _, err := rc.r.ReadSlice('\n'); err != nil {
+					return "", err
+				}
+				break
+			}
+			start := len(rc.res)
+			rc.res = append(rc.res, make([]byte, n+2)...)
+			if _, err := io.ReadFull(rc.r, rc.res[start:]); err != nil {
+				return "", err
+			}
+			rc.res = rc.res[:start+int(n)]
+		}
+	case length >= 0:
+		rc.res = append(rc.res, make([]byte, length)...)
+		if _, err := io.ReadFull(rc.r, rc.res); err != nil {
+			return "", err
+		}
+	default:
+		return "", errors.New("response without length")
+	}
+	if status != "200" {
+		return "", fmt.Errorf("status %s: %.200s", status, rc.res)
+	}
+	return responseUID(rc.res)
+}
+
+// responseUID finds the response's uid without decoding the whole review:
+// both webhooks write the AdmissionResponse's uid as its first member (and
+// Kubernetes' echoes the request, uid included, before it). The load
+// generator shares the CPUs with the webhook, so it stays cheap.
+func responseUID(b []byte) (string, error) {
+	const key = `"response":{"uid":"`
+	i := bytes.LastIndex(b, []byte(key))
+	if i < 0 || !bytes.Contains(b[i:], []byte(`"allowed":`)) {
+		return "", fmt.Errorf("malformed response %.200s", b)
+	}
+	b = b[i+len(key):]
+	j := bytes.IndexByte(b, '"')
+	if j < 0 {
+		return "", fmt.Errorf("malformed response uid %.200s", b)
+	}
+	return string(b[:j]), nil
 }
 
 func (lt *loadTest) report(name string, c int, elapsed time.Duration) {
