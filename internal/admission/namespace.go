@@ -239,7 +239,7 @@ func (a *Admission) dryRunWorkloads(ctx context.Context, namespace string, enfor
 
 // violations evaluates one pod(-template) at lv, with narrow exemptions applied.
 func (a *Admission) violations(namespace string, subj subject, lv podsecurity.LevelVersion, meta *metav1.ObjectMeta, spec *corev1.PodSpec) []podsecurity.Violation {
-	vs := a.eval.Evaluate(lv, meta, spec)
+	vs := a.eval.EvaluateReasons(lv, meta, spec)
 	if len(vs) > 0 && a.narrow != nil {
 		if nm := a.matchNarrow(namespace, subj); len(nm.active) > 0 {
 			vs = a.applyNarrow(&nm, lv, meta, spec, vs)

@@ -213,7 +213,7 @@ func (a *Admission) evaluate(req *Request, policy Policy, policyErr error, subj 
 				return cache[i].vs
 			}
 		}
-		vs := a.eval.Evaluate(lv, meta, spec)
+		vs := a.eval.EvaluateReasons(lv, meta, spec)
 		if len(vs) > 0 && len(nm.active) > 0 {
 			vs = a.applyNarrow(&nm, lv, meta, spec, vs)
 		}

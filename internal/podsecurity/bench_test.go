@@ -180,6 +180,15 @@ func BenchmarkEvaluate(b *testing.B) {
 					}
 				})
 			})
+			// kubeward-reasons is what admission runs: the same reasons and
+			// details as the oracle produces, without fields and fixes.
+			b.Run("kubeward-reasons/"+l.String()+set.suffix, func(b *testing.B) {
+				runPerPod(b, len(pods), func() {
+					for _, p := range pods {
+						benchSink += len(Default.EvaluateReasons(lv, &p.ObjectMeta, &p.Spec))
+					}
+				})
+			})
 			b.Run("oracle/"+l.String()+set.suffix, func(b *testing.B) {
 				runPerPod(b, len(pods), func() {
 					for _, p := range pods {

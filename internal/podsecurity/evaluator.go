@@ -87,7 +87,7 @@ func (e *Evaluator) checksAt(lv LevelVersion) []tableEntry {
 // emptySpec stands in for a nil spec; never modified.
 var emptySpec corev1.PodSpec
 
-func (e *Evaluator) appendViolations(dst []Violation, lv LevelVersion, meta *metav1.ObjectMeta, spec *corev1.PodSpec) []Violation {
+func (e *Evaluator) appendViolations(dst []Violation, lv LevelVersion, meta *metav1.ObjectMeta, spec *corev1.PodSpec, withFields bool) []Violation {
 	checks := e.checksAt(lv)
 	if spec == nil {
 		spec = &emptySpec
@@ -101,6 +101,7 @@ func (e *Evaluator) appendViolations(dst []Violation, lv LevelVersion, meta *met
 			continue
 		}
 		r := getReport()
+		r.noFields = !withFields
 		for j := i; j < len(checks); j++ {
 			r.resetScratch()
 			checks[j].fn(r, meta, spec)

@@ -23,6 +23,8 @@ type report struct {
 	fields []pendingField
 	// fieldMark is where the fields of the violation being built start.
 	fieldMark int
+	// noFields drops fields as they are added (EvaluateReasons).
+	noFields bool
 
 	// Scratch lists a check may use while building its detail; reset for each check.
 	names, values, extra []string
@@ -110,6 +112,10 @@ func (r *report) markPath() int { return len(r.buf) }
 
 // pathField adds an offending field whose path was appended to r.buf since start.
 func (r *report) pathField(start int, container string, op FixOp, value string) {
+	if r.noFields {
+		r.buf = r.buf[:start]
+		return
+	}
 	f := pendingField{path: span{start, len(r.buf)}, ref: -1, op: fixOpIndex(op)}
 	r.buf = append(r.buf, container...)
 	f.container = span{f.path.end, len(r.buf)}
@@ -120,6 +126,10 @@ func (r *report) pathField(start int, container string, op FixOp, value string) 
 // refField adds an offending field of container ref whose path was appended
 // to r.buf since start.
 func (r *report) refField(start int, ref cref, op FixOp, value string) {
+	if r.noFields {
+		r.buf = r.buf[:start]
+		return
+	}
 	f := pendingField{path: span{start, len(r.buf)}, ref: int32(ref.kind)<<24 | int32(ref.index), op: fixOpIndex(op)}
 	r.setValue(&f, value)
 	r.fields = append(r.fields, f)
@@ -301,6 +311,9 @@ func (r *report) addSpan(check, reason string, start, end int) {
 
 // moveLastFieldFirst makes the field added last the first of the violation being built.
 func (r *report) moveLastFieldFirst() {
+	if r.noFields {
+		return
+	}
 	last := r.fields[len(r.fields)-1]
 	copy(r.fields[r.fieldMark+1:], r.fields[r.fieldMark:len(r.fields)-1])
 	r.fields[r.fieldMark] = last
