@@ -8,9 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kubeward/kubeward/internal/jsonstr"
 )
 
 // This file turns a yaml.v3 node tree into JSON without an intermediate
@@ -214,7 +215,7 @@ func (e *emitter) mapping(n *yaml.Node, ri int32) error {
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		e.buf = appendString(e.buf, k)
+		e.buf = jsonstr.Append(e.buf, k)
 		e.buf = append(e.buf, ':')
 		if err := e.value(vn, int32(kn.Line), ri, -1, k); err != nil {
 			return err
@@ -303,7 +304,7 @@ func (e *emitter) mergedMapping(n *yaml.Node, ri int32) error {
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		e.buf = appendString(e.buf, en.key)
+		e.buf = jsonstr.Append(e.buf, en.key)
 		e.buf = append(e.buf, ':')
 		if err := e.value(en.value, en.line, ri, -1, en.key); err != nil {
 			return err
@@ -535,7 +536,7 @@ func (e *emitter) scalar(n *yaml.Node) error {
 	}
 	switch s.kind {
 	case kindString:
-		e.buf = appendString(e.buf, s.text)
+		e.buf = jsonstr.Append(e.buf, s.text)
 	case kindNull:
 		e.buf = append(e.buf, "null"...)
 	case kindBool:
@@ -628,56 +629,4 @@ func kindName(k yaml.Kind) string {
 		return "document"
 	}
 	return "node"
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD as
-// with encoding/json.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -3,11 +3,11 @@ package webhook
 import (
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubeward/kubeward/internal/admission"
+	"github.com/kubeward/kubeward/internal/jsonstr"
 )
 
 // appendReview appends the AdmissionReview JSON answering the request with
@@ -18,7 +18,7 @@ import (
 // are written in sorted key order so that output is deterministic.
 func appendReview(dst []byte, uid string, resp *admission.Response) []byte {
 	dst = append(dst, `{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","response":{"uid":`...)
-	dst = appendString(dst, uid)
+	dst = jsonstr.Append(dst, uid)
 	dst = append(dst, `,"allowed":`...)
 	dst = strconv.AppendBool(dst, resp.Allowed)
 	if resp.Result != nil {
@@ -37,9 +37,9 @@ func appendReview(dst []byte, uid string, resp *admission.Response) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, k)
+			dst = jsonstr.Append(dst, k)
 			dst = append(dst, ':')
-			dst = appendString(dst, resp.AuditAnnotations[k])
+			dst = jsonstr.Append(dst, resp.AuditAnnotations[k])
 		}
 		dst = append(dst, '}')
 	}
@@ -49,7 +49,7 @@ func appendReview(dst []byte, uid string, resp *admission.Response) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, w)
+			dst = jsonstr.Append(dst, w)
 		}
 		dst = append(dst, ']')
 	}
@@ -62,15 +62,15 @@ func appendStatus(dst []byte, s *metav1.Status) []byte {
 	dst = append(dst, `{"metadata":{}`...)
 	if s.Status != "" {
 		dst = append(dst, `,"status":`...)
-		dst = appendString(dst, s.Status)
+		dst = jsonstr.Append(dst, s.Status)
 	}
 	if s.Message != "" {
 		dst = append(dst, `,"message":`...)
-		dst = appendString(dst, s.Message)
+		dst = jsonstr.Append(dst, s.Message)
 	}
 	if s.Reason != "" {
 		dst = append(dst, `,"reason":`...)
-		dst = appendString(dst, string(s.Reason))
+		dst = jsonstr.Append(dst, string(s.Reason))
 	}
 	if d := s.Details; d != nil {
 		dst = append(dst, `,"details":{`...)
@@ -86,7 +86,7 @@ func appendStatus(dst []byte, s *metav1.Status) []byte {
 			dst = append(dst, '"')
 			dst = append(dst, name...)
 			dst = append(dst, `":`...)
-			dst = appendString(dst, v)
+			dst = jsonstr.Append(dst, v)
 		}
 		field("name", d.Name)
 		field("group", d.Group)
@@ -115,7 +115,7 @@ func appendStatus(dst []byte, s *metav1.Status) []byte {
 					dst = append(dst, '"')
 					dst = append(dst, kv[0]...)
 					dst = append(dst, `":`...)
-					dst = appendString(dst, kv[1])
+					dst = jsonstr.Append(dst, kv[1])
 				}
 				dst = append(dst, '}')
 			}
@@ -135,56 +135,4 @@ func appendStatus(dst []byte, s *metav1.Status) []byte {
 		dst = strconv.AppendInt(dst, int64(s.Code), 10)
 	}
 	return append(dst, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD and
-// U+2028/U+2029 are escaped, as encoding/json does.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
