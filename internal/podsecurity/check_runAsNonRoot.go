@@ -77,15 +77,7 @@ func runAsNonRootV1Dot0(r *report, _ *metav1.ObjectMeta, spec *corev1.PodSpec) b
 	}
 	d := r.startDetail()
 	if podFalse || len(r.names) > 0 {
-		if podFalse {
-			r.str("pod")
-			if len(r.names) > 0 {
-				r.str(" and ")
-			}
-		}
-		if len(r.names) > 0 {
-			r.containerList(r.names)
-		}
+		r.podAndContainers(podFalse)
 		r.str(" must not set securityContext.runAsNonRoot=false")
 	} else {
 		r.str("pod or ")

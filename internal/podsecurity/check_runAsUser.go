@@ -59,15 +59,7 @@ func runAsUserV1Dot23(r *report, _ *metav1.ObjectMeta, spec *corev1.PodSpec) boo
 		return false
 	}
 	d := r.startDetail()
-	if podBad {
-		r.str("pod")
-		if len(r.names) > 0 {
-			r.str(" and ")
-		}
-	}
-	if len(r.names) > 0 {
-		r.containerList(r.names)
-	}
+	r.podAndContainers(podBad)
 	r.str(" must not set runAsUser=0")
 	r.add("runAsUser", "runAsUser=0", d)
 	return true

@@ -83,15 +83,7 @@ func seLinuxOptions(r *report, spec *corev1.PodSpec, typeAllowed func(string) bo
 	}
 	types := sortedSet(r.values)
 	d := r.startDetail()
-	if podBad {
-		r.str("pod")
-		if len(r.names) > 0 {
-			r.str(" and ")
-		}
-	}
-	if len(r.names) > 0 {
-		r.containerList(r.names)
-	}
+	r.podAndContainers(podBad)
 	r.str(" set forbidden securityContext.seLinuxOptions: ")
 	sep := ""
 	if len(types) > 0 {

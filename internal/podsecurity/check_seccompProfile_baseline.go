@@ -137,15 +137,7 @@ func seccompProfileBaselineV1Dot19(r *report, _ *metav1.ObjectMeta, spec *corev1
 // (r.names) setting forbidden seccomp types (r.values).
 func seccompExplicitDetail(r *report, podBad bool, id string) {
 	d := r.startDetail()
-	if podBad {
-		r.str("pod")
-		if len(r.names) > 0 {
-			r.str(" and ")
-		}
-	}
-	if len(r.names) > 0 {
-		r.containerList(r.names)
-	}
+	r.podAndContainers(podBad)
 	r.str(" must not set securityContext.seccompProfile.type to ")
 	r.quotedList(sortedSet(r.values))
 	r.add(id, "seccompProfile", d)

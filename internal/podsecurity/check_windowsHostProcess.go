@@ -52,15 +52,7 @@ func windowsHostProcessV1Dot0(r *report, _ *metav1.ObjectMeta, spec *corev1.PodS
 		return false
 	}
 	d := r.startDetail()
-	if podBad {
-		r.str("pod")
-		if len(r.names) > 0 {
-			r.str(" and ")
-		}
-	}
-	if len(r.names) > 0 {
-		r.containerList(r.names)
-	}
+	r.podAndContainers(podBad)
 	r.str(" must not set securityContext.windowsOptions.hostProcess=true")
 	r.add("windowsHostProcess", "hostProcess", d)
 	return true

@@ -231,6 +231,21 @@ func (r *report) appendTo(dst []Violation, spec *corev1.PodSpec) []Violation {
 
 // Detail-building helpers. They reproduce Kubernetes' wording exactly.
 
+// podAndContainers appends the subject of a detail in Kubernetes' wording:
+// "pod", "container "a"", "containers "a", "b"" or "pod and containers ...",
+// from whether the pod-level field is at fault and the names in r.names.
+func (r *report) podAndContainers(pod bool) {
+	if pod {
+		r.str("pod")
+		if len(r.names) > 0 {
+			r.str(" and ")
+		}
+	}
+	if len(r.names) > 0 {
+		r.containerList(r.names)
+	}
+}
+
 func (r *report) str(ss ...string) {
 	for _, s := range ss {
 		r.buf = append(r.buf, s...)
