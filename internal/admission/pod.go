@@ -28,13 +28,10 @@ var ignoredPodSubresources = map[string]bool{
 	"status":      true,
 }
 
-// validatePod decides a pod request; enforce applies.
-func (a *Admission) validatePod(ctx context.Context, req *Request) *Response {
-	if ignoredPodSubresources[req.SubResource] {
-		return allowedResponse
-	}
-	// Exempt namespaces and users are decided before the namespace lookup, so
-	// they work even when the lookup fails.
+// exemptBeforeLookup returns the response for a request from an exempt
+// namespace or user, nil otherwise. Both are decided before the namespace
+// lookup, so they work even when the lookup fails.
+func (a *Admission) exemptBeforeLookup(req *Request) *Response {
 	if a.exemptNamespace(req.Namespace) {
 		a.rec.RecordExemption(req)
 		return exemptNamespaceResponse
@@ -42,6 +39,17 @@ func (a *Admission) validatePod(ctx context.Context, req *Request) *Response {
 	if a.exemptUser(req.Username) {
 		a.rec.RecordExemption(req)
 		return exemptUserResponse
+	}
+	return nil
+}
+
+// validatePod decides a pod request; enforce applies.
+func (a *Admission) validatePod(ctx context.Context, req *Request) *Response {
+	if ignoredPodSubresources[req.SubResource] {
+		return allowedResponse
+	}
+	if resp := a.exemptBeforeLookup(req); resp != nil {
+		return resp
 	}
 	ns, err := a.getNamespace(ctx, req.Namespace)
 	if err != nil {
@@ -94,13 +102,8 @@ func (a *Admission) validateWorkload(ctx context.Context, req *Request) *Respons
 	if req.SubResource != "" {
 		return allowedResponse
 	}
-	if a.exemptNamespace(req.Namespace) {
-		a.rec.RecordExemption(req)
-		return exemptNamespaceResponse
-	}
-	if a.exemptUser(req.Username) {
-		a.rec.RecordExemption(req)
-		return exemptUserResponse
+	if resp := a.exemptBeforeLookup(req); resp != nil {
+		return resp
 	}
 	ns, err := a.getNamespace(ctx, req.Namespace)
 	if err != nil {
