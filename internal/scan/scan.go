@@ -1,15 +1,19 @@
 // Package scan runs kubeward's rules over manifests: it reads objects with
-// internal/manifest, evaluates each with the rule engines (Pod Security today),
-// applies suppressions and returns findings for internal/report to render.
+// internal/manifest, evaluates each with the rule engines (Pod Security per
+// object; RBAC risks across all objects once the walk is done), applies
+// suppressions and returns findings for internal/report to render.
 package scan
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/manifest"
 	"github.com/kubeward/kubeward/internal/podsecurity"
+	"github.com/kubeward/kubeward/internal/rbac"
+	"github.com/kubeward/kubeward/internal/rbac/bootstrap"
 	"github.com/kubeward/kubeward/internal/report"
 )
 
@@ -34,8 +38,14 @@ type Scanner struct {
 	level     string
 	version   string
 	checkRule map[string]finding.Rule
-	vbuf      []podsecurity.Violation
-	report    *report.Report
+	// policy collects the RBAC-relevant objects (roles, bindings, service
+	// accounts, namespaces, quotas, workload summaries) when the rbac family
+	// runs; its risks are cross-object, so they are computed after the walk.
+	policy *rbac.Policy
+	// laterSup holds the suppressions of objects with any, for Finish.
+	laterSup map[objectKey]suppressions
+	vbuf     []podsecurity.Violation
+	report   *report.Report
 }
 
 // NewScanner validates opts against the registry (unknown families are an
@@ -63,6 +73,18 @@ func NewScanner(registry *finding.Registry, opts Options) (*Scanner, error) {
 			s.checkRule[id] = r
 		}
 	}
+	if len(enabled) == 0 || enabled["rbac"] {
+		// Answers must match a real cluster, which always has the default
+		// policy; risks are never reported on the default objects themselves.
+		s.policy = &rbac.Policy{}
+		objs, err := bootstrap.Objects()
+		if err != nil {
+			return nil, fmt.Errorf("default RBAC policy: %w", err)
+		}
+		for _, o := range objs {
+			s.policy.Add(o, rbac.Source{Default: true})
+		}
+	}
 	s.report = report.New()
 	return s, nil
 }
@@ -84,7 +106,34 @@ func (s *Scanner) Read(r *manifest.Reader, paths []string) *report.Report {
 	}, func(e *manifest.Error) {
 		s.report.AddError(report.InputError{File: e.File, Line: e.Line, Message: e.Err.Error()})
 	})
+	s.Finish()
 	return s.report
+}
+
+// objectKey identifies an object across the scan.
+type objectKey struct{ kind, namespace, name string }
+
+// Finish runs the cross-object rules (RBAC risks) over everything scanned so
+// far and adds their findings; call it once, after the last Object. Read
+// calls it.
+func (s *Scanner) Finish() {
+	if s.policy == nil {
+		return
+	}
+	ix := rbac.NewIndex(s.policy, rbac.Options{Aggregate: true})
+	s.policy = nil
+	for _, err := range ix.Problems() {
+		var me *manifest.Error
+		if errors.As(err, &me) {
+			s.report.AddError(report.InputError{File: me.File, Line: me.Line, Message: me.Err.Error()})
+		} else {
+			s.report.AddError(report.InputError{Message: err.Error()})
+		}
+	}
+	for _, f := range ix.Risks(rbac.RiskOptions{}) {
+		s.laterSup[objectKey{f.Object.Kind, f.Object.Namespace, f.Object.Name}].apply(&f)
+		s.report.Add(f)
+	}
 }
 
 // Report returns what has been scanned so far.
@@ -93,14 +142,22 @@ func (s *Scanner) Report() *report.Report { return s.report }
 // Object evaluates one object and records its findings.
 func (s *Scanner) Object(o *manifest.Object) {
 	s.report.Summary.Objects++
-	if !s.podSec {
-		return
-	}
-	pt, ok := podTemplateOf(o.Object)
-	if !ok {
-		return
-	}
+	pt, isPod := podTemplateOf(o.Object)
 	sup := s.suppressions(o, pt)
+	if s.policy != nil {
+		s.policy.Add(o.Object, rbac.Source{File: o.File, Line: o.Line})
+		if !sup.empty() {
+			// Cross-object findings come at Finish; keep the few objects'
+			// suppressions until then.
+			if s.laterSup == nil {
+				s.laterSup = map[objectKey]suppressions{}
+			}
+			s.laterSup[objectKey{o.Kind, o.Namespace, o.Name}] = sup
+		}
+	}
+	if !s.podSec || !isPod {
+		return
+	}
 	// Evaluate what the API server would store. The object belongs to this
 	// scan for the duration of the callback, so defaulting happens in place.
 	podsecurity.ApplyDefaults(pt.spec)

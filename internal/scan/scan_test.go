@@ -165,3 +165,49 @@ spec:
 		t.Errorf("summary %+v", s.Report().Summary)
 	}
 }
+
+// TestRBACRisks checks that scan runs the cross-object RBAC rules over the
+// objects it read, locates their findings, and honours suppressions on the
+// object a finding is about.
+func TestRBACRisks(t *testing.T) {
+	const rbacYAML = `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: secret-reader, namespace: shop}
+rules:
+  - apiGroups: [""]
+    resources: [secrets]
+    verbs: [get, list]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: ci-reads-secrets
+  namespace: shop
+%s
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: secret-reader}
+subjects:
+  - {kind: User, name: ci, apiGroup: rbac.authorization.k8s.io}
+`
+	for _, tt := range []struct {
+		name, annotations string
+		families          []string
+		want              []string
+	}{
+		{"reported", "", []string{"rbac"}, []string{"rbac/secrets-read RoleBinding/shop/ci-reads-secrets in.yaml:9 suppressed=false"}},
+		{"suppressed", `  annotations: {ignore-check.kubeward.io/rbac.secrets-read: "CI deploys sealed secrets; SEC-42"}`, nil,
+			[]string{"rbac/secrets-read RoleBinding/shop/ci-reads-secrets in.yaml:9 suppressed=true"}},
+		{"family off", "", []string{"pod-security"}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := scanYAML(t, "restricted:latest", Options{Families: tt.families}, fmt.Sprintf(rbacYAML, tt.annotations))
+			s.Finish()
+			var got []string
+			for _, f := range s.Report().Findings {
+				got = append(got, fmt.Sprintf("%s %s %s:%d suppressed=%v", f.Rule, f.Object, f.File, f.Line, f.Suppressed))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -41,6 +41,8 @@ type suppressions struct {
 	container map[[2]string]string // {container, rule ID} → reason
 }
 
+func (s suppressions) empty() bool { return len(s.object) == 0 && len(s.container) == 0 }
+
 // apply marks f suppressed when an accepted suppression covers it.
 func (s suppressions) apply(f *finding.Finding) {
 	if reason, ok := s.object[f.Rule]; ok {
@@ -110,7 +112,7 @@ func (s *Scanner) suppressions(o *manifest.Object, pt podTemplate) suppressions 
 	if m, err := meta.Accessor(o.Object); err == nil {
 		read(m.GetAnnotations(), "")
 	}
-	if pt.prefix != "" {
+	if pt.meta != nil && pt.prefix != "" {
 		read(pt.meta.Annotations, pt.prefix)
 	}
 	return sup

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -37,8 +38,9 @@ func NewCommand(s clierr.Streams) *cobra.Command {
 		Short: "Check manifests (files, directories, - for stdin) against kubeward's rules",
 		Long: `Scan reads Kubernetes manifests (YAML or JSON; multi-document files, List
 kinds; directories recursively; - for stdin) and checks every object against
-the Pod Security Standards and kubeward's other rules. Workloads are
-evaluated on their pod template, as Kubernetes does.
+the Pod Security Standards (workloads on their pod template, as Kubernetes
+does) and, across all the objects read, the RBAC good-practice risks (as
+'kubeward rbac risks -f' does, with Kubernetes' default policy added).
 
 Exit codes: 0 no unsuppressed findings, 1 findings, 2 usage or input errors.
 
@@ -126,7 +128,11 @@ func run(s clierr.Streams, f *flags, paths []string) error {
 		return clierr.Usage(err)
 	}
 	rep := scanner.Read(&manifest.Reader{Stdin: s.In}, paths)
-	opts := report.Options{Color: color, Version: buildinfo.Version(), Registry: registry, Title: lv.String()}
+	title := lv.String()
+	if len(f.rules) > 0 && !slices.Contains(f.rules, "pod-security") {
+		title = strings.Join(f.rules, ",")
+	}
+	opts := report.Options{Color: color, Version: buildinfo.Version(), Registry: registry, Title: title}
 	for _, o := range outs {
 		if err := writeOutput(s.Out, o, rep, opts); err != nil {
 			return err
