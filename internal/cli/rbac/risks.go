@@ -13,6 +13,7 @@ import (
 	"github.com/kubeward/kubeward/internal/rbac"
 	"github.com/kubeward/kubeward/internal/rbac/bootstrap"
 	"github.com/kubeward/kubeward/internal/report"
+	"github.com/kubeward/kubeward/internal/rules"
 )
 
 type risksFlags struct {
@@ -91,11 +92,7 @@ func runRisks(s clierr.Streams, f *risksFlags) error {
 			rep.Add(fd)
 		}
 	}
-	reg, err := finding.NewRegistry(rbac.Rules()...)
-	if err != nil {
-		return err
-	}
-	if err := report.Write(s.Out, format, rep, report.Options{Registry: reg, Version: buildinfo.Version(), Title: "rbac risks"}); err != nil {
+	if err := report.Write(s.Out, format, rep, report.Options{Registry: rules.Builtin(), Version: buildinfo.Version(), Title: "rbac risks"}); err != nil {
 		return fmt.Errorf("writing report: %w", err)
 	}
 	switch {
