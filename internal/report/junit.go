@@ -104,7 +104,10 @@ func writeJUnit(w io.Writer, r *Report, opts Options) error {
 }
 
 func classname(file string) string {
-	if file == "" || file == "-" {
+	switch file {
+	case "":
+		return "cluster"
+	case "-":
 		return "stdin"
 	}
 	return strings.ReplaceAll(file, "/", ".")

@@ -142,3 +142,28 @@ func TestFingerprintStable(t *testing.T) {
 		t.Error("fingerprint ignores the field path")
 	}
 }
+
+// TestSARIFWithoutFile: findings from a cluster have no file; SARIF then
+// gives them no location rather than a made-up one.
+func TestSARIFWithoutFile(t *testing.T) {
+	r := New()
+	r.Add(finding.Finding{Rule: "rbac/cluster-admin-binding", Severity: finding.SeverityHigh,
+		Object: finding.ObjectRef{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding", Name: "ops"}, Message: "m", Remediation: "r"})
+	var buf bytes.Buffer
+	if err := Write(&buf, FormatSARIF, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Runs []struct {
+			Results []struct {
+				Locations []any `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Runs[0].Results[0].Locations; got == nil || len(got) != 0 {
+		t.Errorf("locations = %#v, want an empty array", got)
+	}
+}

@@ -125,7 +125,7 @@ func securitySeverity(s finding.Severity) string {
 }
 
 func sarifURI(file string) string {
-	if file == "-" || file == "" {
+	if file == "-" {
 		return "stdin"
 	}
 	return strings.TrimPrefix(filepath.ToSlash(filepath.Clean(file)), "./")
@@ -184,7 +184,7 @@ func writeSARIF(w io.Writer, r *Report, opts Options) error {
 			RuleIndex:           idx,
 			Level:               sarifLevel(f.Severity),
 			Message:             sarifText{sarifMessage(f)},
-			Locations:           []sarifLocation{location(f.File, f.Line)},
+			Locations:           locations(f.File, f.Line),
 			PartialFingerprints: map[string]string{"kubewardFinding/v1": Fingerprint(f)},
 		}
 		if f.Suppressed {
@@ -205,7 +205,7 @@ func writeSARIF(w io.Writer, r *Report, opts Options) error {
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{
 			Level:     "error",
 			Message:   sarifText{e.Message},
-			Locations: []sarifLocation{location(e.File, e.Line)},
+			Locations: locations(e.File, e.Line),
 		})
 	}
 	run.Invocations = []sarifInvocation{inv}
@@ -217,6 +217,15 @@ func writeSARIF(w io.Writer, r *Report, opts Options) error {
 		Version: "2.1.0",
 		Runs:    []sarifRun{run},
 	})
+}
+
+// locations is the result's location: the file and line, or none when the
+// object came from a cluster or an admission request rather than a file.
+func locations(file string, line int) []sarifLocation {
+	if file == "" {
+		return []sarifLocation{}
+	}
+	return []sarifLocation{location(file, line)}
 }
 
 func location(file string, line int) sarifLocation {
