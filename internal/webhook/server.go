@@ -169,7 +169,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	default:
 		// Like Kubernetes' webhook, every other path takes reviews, so the
 		// webhook configuration's service path is free.
-		s.serveReview(w, r)
+		s.serveReviewOnWorker(w, r)
 	}
 }
 

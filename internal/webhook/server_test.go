@@ -289,6 +289,34 @@ func TestPanicIsRecovered(t *testing.T) {
 	}
 }
 
+// TestAbortHandlerReachesNetHTTP: reviews run on worker goroutines
+// (workers.go); http.ErrAbortHandler must still be raised on the request's
+// own goroutine, where net/http aborts the response, and the process must
+// keep serving.
+func TestAbortHandlerReachesNetHTTP(t *testing.T) {
+	var abort atomic.Bool
+	abort.Store(true)
+	s := newTestServer(t, Options{Validator: validatorFunc(func(context.Context, *admission.Request) *admission.Response {
+		if abort.Load() {
+			panic(http.ErrAbortHandler)
+		}
+		return &admission.Response{Allowed: true}
+	})})
+	func() {
+		defer func() {
+			if v := recover(); v != http.ErrAbortHandler {
+				t.Errorf("recovered %v, want http.ErrAbortHandler", v)
+			}
+		}()
+		post(s.Handler(), readReview(t, "pod-create-compliant.json"), nil)
+		t.Error("the handler returned; want it to panic with http.ErrAbortHandler")
+	}()
+	abort.Store(false)
+	if w := post(s.Handler(), readReview(t, "pod-create-compliant.json"), nil); w.Code != http.StatusOK {
+		t.Fatalf("after an abort: got %d %s", w.Code, w.Body)
+	}
+}
+
 func TestHealthAndReady(t *testing.T) {
 	var ready atomic.Bool
 	s := newTestServer(t, Options{Ready: ready.Load})

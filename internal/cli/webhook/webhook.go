@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -100,6 +101,7 @@ func run(ctx context.Context, f *flags, s clierr.Streams) error {
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return clierr.Usage(fmt.Errorf("--log-level: %w", err))
 	}
+	setGCPercent()
 	hopts := &slog.HandlerOptions{Level: level}
 	// One line per review at thousands of reviews per second: batch the
 	// writes (flushed every 100ms and on exit) rather than pay a write(2)
@@ -217,6 +219,21 @@ func run(ctx context.Context, f *flags, s clierr.Streams) error {
 		return err
 	default:
 		return nil
+	}
+}
+
+// defaultGCPercent is the garbage collector's target (GOGC) unless the
+// environment sets GOGC. A review allocates about 15 KB, nearly all garbage
+// once answered, while the live heap (namespace cache, metrics) is a few MB:
+// at Go's default of 100 the collector ran about ten times a second under
+// load and took a tenth of the CPU. At 400 it runs a quarter as often for a
+// heap of up to five times the live data; the deployment's memory limit
+// leaves room for that, and GOMEMLIMIT can cap it.
+const defaultGCPercent = 400
+
+func setGCPercent() {
+	if _, ok := os.LookupEnv("GOGC"); !ok {
+		debug.SetGCPercent(defaultGCPercent)
 	}
 }
 
