@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -113,6 +114,35 @@ func TestUsageErrors(t *testing.T) {
 			err := run(context.Background(), f, clierr.Streams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard})
 			if err == nil {
 				t.Fatal("no error")
+			}
+		})
+	}
+}
+
+func TestCgroupMemoryLimit(t *testing.T) {
+	tests := []struct {
+		name   string
+		files  map[string]string
+		want   int64
+		wantOK bool
+	}{
+		{"v2 limit", map[string]string{"sys/fs/cgroup/memory.max": "268435456\n"}, 268435456, true},
+		{"v2 no limit", map[string]string{"sys/fs/cgroup/memory.max": "max\n"}, 0, false},
+		{"v1 limit", map[string]string{"sys/fs/cgroup/memory/memory.limit_in_bytes": "134217728\n"}, 134217728, true},
+		{"v1 no limit", map[string]string{"sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712\n"}, 0, false},
+		{"v2 before v1", map[string]string{"sys/fs/cgroup/memory.max": "1000", "sys/fs/cgroup/memory/memory.limit_in_bytes": "2000"}, 1000, true},
+		{"garbage", map[string]string{"sys/fs/cgroup/memory.max": "lots"}, 0, false},
+		{"no cgroup files", nil, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			root := fstest.MapFS{}
+			for p, data := range tc.files {
+				root[p] = &fstest.MapFile{Data: []byte(data)}
+			}
+			got, ok := cgroupMemoryLimit(root)
+			if got != tc.want || ok != tc.wantOK {
+				t.Errorf("cgroupMemoryLimit = %d, %v; want %d, %v", got, ok, tc.want, tc.wantOK)
 			}
 		})
 	}
