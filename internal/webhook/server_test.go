@@ -294,9 +294,9 @@ func TestPanicIsRecovered(t *testing.T) {
 // own goroutine, where net/http aborts the response, and the process must
 // keep serving.
 func TestAbortHandlerReachesNetHTTP(t *testing.T) {
-	// Hand every review to a worker, however few are in flight.
-	defer func(p int) { procs = p }(procs)
-	procs = 0
+	// Hand every review to a worker, HTTP/1.1 too.
+	defer func(f func(*http.Request) bool) { handOff = f }(handOff)
+	handOff = func(*http.Request) bool { return true }
 	var abort atomic.Bool
 	abort.Store(true)
 	s := newTestServer(t, Options{Validator: validatorFunc(func(context.Context, *admission.Request) *admission.Response {

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
-	"sync/atomic"
 )
 
 // Reviews are served on a pool of long-lived goroutines rather than on the
@@ -18,23 +17,19 @@ import (
 // (the garbage collector may shrink an idle worker's stack; it then grows
 // again once, not on every request).
 //
-// Handing a review over costs two channel operations and, when a CPU is idle,
-// a wake-up of another thread: a few microseconds, worth paying only when
-// the CPUs are contended. So a review is handed over only while more
-// reviews are in flight than there are CPUs; under light load it runs on
-// its own goroutine, as before. The hand-over never queues: when no worker
-// is idle the review runs on the calling goroutine too, so the pool adds no
-// waiting and no limit on concurrency.
+// Only HTTP/2 requests are handed over: net/http serves each HTTP/2 request
+// on a new goroutine, but all the requests of an HTTP/1.1 connection on the
+// connection's one goroutine, which keeps its grown stack already. Handing a
+// review over costs two channel operations. The hand-over never queues: when
+// no worker is idle the review runs on the calling goroutine, as before, so
+// the pool adds no waiting and no limit on concurrency.
 
 // workerCount is the number of workers. Reviews wait on the network for
 // their bodies while they hold a worker, so there are several per CPU.
-var workerCount = 8 * procs
+var workerCount = 8 * runtime.GOMAXPROCS(0)
 
-// procs is the number of CPUs the process runs on, read once.
-var procs = runtime.GOMAXPROCS(0)
-
-// inFlight counts the reviews being served.
-var inFlight atomic.Int32
+// handOff reports whether r is served on a worker (a variable for tests).
+var handOff = func(r *http.Request) bool { return r.ProtoMajor >= 2 }
 
 // reviewTask is one request handed to a worker.
 type reviewTask struct {
@@ -61,9 +56,7 @@ func (t *reviewTask) run() {
 // waits, so w and r are never used concurrently, and is where a panic that
 // serveReview does not handle (http.ErrAbortHandler) is raised again.
 func (s *Server) serveReviewOnWorker(w http.ResponseWriter, r *http.Request) {
-	n := inFlight.Add(1)
-	defer inFlight.Add(-1)
-	if int(n) <= procs {
+	if !handOff(r) {
 		s.serveReview(w, r)
 		return
 	}
