@@ -17,7 +17,7 @@ func encodingJSON(s string) []byte {
 }
 
 func TestAppendMatchesEncodingJSON(t *testing.T) {
-	for _, s := range []string{"", "plain", `quote " and \ backslash`, "tab\tnew\nline\rcr", "\x00\x01\x1f\x7f",
+	for _, s := range []string{"", "plain", `quote " and \ backslash`, "tab\tnew\nline\rcr", "backspace \b formfeed \f", "\x00\x01\x1f\x7f",
 		"<html> & 'x'", "é ü 日本", "\u2028\u2029", "bad \xff utf8 \xc3", "emoji 🙂"} {
 		if got, want := Append(nil, s), encodingJSON(s); !bytes.Equal(got, want) {
 			t.Errorf("Append(%q) = %s, encoding/json %s", s, got, want)
