@@ -37,7 +37,9 @@ func (k ObjectKey) String() string {
 type Workload struct {
 	Key        ObjectKey
 	APIVersion string
-	Spec       *corev1.PodSpec
+	// Spec holds the fields of the pod template the rules read (service
+	// account and token automounting); Add keeps only those.
+	Spec *corev1.PodSpec
 }
 
 // Policy is the set of objects the engine reasons about. Build it with Add
@@ -173,7 +175,14 @@ func (s Source) String() string {
 
 func workloadOf(obj runtime.Object) (Workload, bool) {
 	mk := func(kind, apiVersion, ns, name string, spec *corev1.PodSpec) (Workload, bool) {
-		return Workload{Key: ObjectKey{kind, ns, name}, APIVersion: apiVersion, Spec: spec}, true
+		// Keep only what the risk rules read, so that a policy built while
+		// streaming a large manifest tree does not hold every workload.
+		slim := &corev1.PodSpec{
+			ServiceAccountName:           spec.ServiceAccountName,
+			DeprecatedServiceAccount:     spec.DeprecatedServiceAccount,
+			AutomountServiceAccountToken: spec.AutomountServiceAccountToken,
+		}
+		return Workload{Key: ObjectKey{kind, ns, name}, APIVersion: apiVersion, Spec: slim}, true
 	}
 	switch o := obj.(type) {
 	case *corev1.Pod:
