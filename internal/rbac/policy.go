@@ -7,6 +7,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
@@ -75,54 +76,44 @@ type Policy struct {
 // policy, else with a problem recorded in Duplicates. A default-policy object
 // never replaces one of the user's.
 func (p *Policy) Add(obj runtime.Object, src Source) bool {
-	var key ObjectKey
 	switch o := obj.(type) {
 	case *rbacv1.Role:
-		key = ObjectKey{"Role", o.Namespace, o.Name}
-		if ok, dup := p.admit(key, src); ok {
-			upsert(dup, &p.Roles, o, func(x *rbacv1.Role) bool { return x.Namespace == o.Namespace && x.Name == o.Name })
-		}
+		addObject(p, "Role", true, &p.Roles, o, src)
 	case *rbacv1.ClusterRole:
-		key = ObjectKey{"ClusterRole", "", o.Name}
-		if ok, dup := p.admit(key, src); ok {
-			upsert(dup, &p.ClusterRoles, o, func(x *rbacv1.ClusterRole) bool { return x.Name == o.Name })
-		}
+		addObject(p, "ClusterRole", false, &p.ClusterRoles, o, src)
 	case *rbacv1.RoleBinding:
-		key = ObjectKey{"RoleBinding", o.Namespace, o.Name}
-		if ok, dup := p.admit(key, src); ok {
-			upsert(dup, &p.RoleBindings, o, func(x *rbacv1.RoleBinding) bool { return x.Namespace == o.Namespace && x.Name == o.Name })
-		}
+		addObject(p, "RoleBinding", true, &p.RoleBindings, o, src)
 	case *rbacv1.ClusterRoleBinding:
-		key = ObjectKey{"ClusterRoleBinding", "", o.Name}
-		if ok, dup := p.admit(key, src); ok {
-			upsert(dup, &p.ClusterRoleBindings, o, func(x *rbacv1.ClusterRoleBinding) bool { return x.Name == o.Name })
-		}
+		addObject(p, "ClusterRoleBinding", false, &p.ClusterRoleBindings, o, src)
 	case *corev1.ServiceAccount:
-		key = ObjectKey{"ServiceAccount", o.Namespace, o.Name}
-		if ok, dup := p.admit(key, src); ok {
-			upsert(dup, &p.ServiceAccounts, o, func(x *corev1.ServiceAccount) bool { return x.Namespace == o.Namespace && x.Name == o.Name })
-		}
+		addObject(p, "ServiceAccount", true, &p.ServiceAccounts, o, src)
 	case *corev1.Namespace:
-		key = ObjectKey{"Namespace", "", o.Name}
-		if ok, dup := p.admit(key, src); ok {
-			upsert(dup, &p.Namespaces, o, func(x *corev1.Namespace) bool { return x.Name == o.Name })
-		}
+		addObject(p, "Namespace", false, &p.Namespaces, o, src)
 	case *corev1.ResourceQuota:
-		key = ObjectKey{"ResourceQuota", o.Namespace, o.Name}
-		if ok, dup := p.admit(key, src); ok {
-			upsert(dup, &p.ResourceQuotas, o, func(x *corev1.ResourceQuota) bool { return x.Namespace == o.Namespace && x.Name == o.Name })
-		}
+		addObject(p, "ResourceQuota", true, &p.ResourceQuotas, o, src)
 	default:
 		w, ok := workloadOf(obj)
 		if !ok {
 			return false
 		}
-		key = w.Key
-		if ok, dup := p.admit(key, src); ok {
+		if ok, dup := p.admit(w.Key, src); ok {
 			upsert(dup, &p.Workloads, w, func(x Workload) bool { return x.Key == w.Key })
 		}
 	}
 	return true
+}
+
+// addObject records o of kind in list, keyed by its namespace and name; a
+// cluster-scoped kind is keyed by name alone (a namespace written on it in a
+// manifest is ignored, as the API server ignores it).
+func addObject[T metav1.Object](p *Policy, kind string, namespaced bool, list *[]T, o T, src Source) {
+	ns, name := "", o.GetName()
+	if namespaced {
+		ns = o.GetNamespace()
+	}
+	if ok, dup := p.admit(ObjectKey{kind, ns, name}, src); ok {
+		upsert(dup, list, o, func(x T) bool { return (!namespaced || x.GetNamespace() == ns) && x.GetName() == name })
+	}
 }
 
 // admit decides whether an object with key from src is recorded, records
