@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"go.yaml.in/yaml/v3"
-
-	"github.com/kubeward/kubeward/internal/jsonstr"
 )
 
 // This file turns a yaml.v3 node tree into JSON without an intermediate
@@ -215,7 +214,7 @@ func (e *emitter) mapping(n *yaml.Node, ri int32) error {
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		e.buf = jsonstr.Append(e.buf, k)
+		e.buf = appendString(e.buf, k)
 		e.buf = append(e.buf, ':')
 		if err := e.value(vn, int32(kn.Line), ri, -1, k); err != nil {
 			return err
@@ -304,7 +303,7 @@ func (e *emitter) mergedMapping(n *yaml.Node, ri int32) error {
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		e.buf = jsonstr.Append(e.buf, en.key)
+		e.buf = appendString(e.buf, en.key)
 		e.buf = append(e.buf, ':')
 		if err := e.value(en.value, en.line, ri, -1, en.key); err != nil {
 			return err
@@ -536,7 +535,7 @@ func (e *emitter) scalar(n *yaml.Node) error {
 	}
 	switch s.kind {
 	case kindString:
-		e.buf = jsonstr.Append(e.buf, s.text)
+		e.buf = appendString(e.buf, s.text)
 	case kindNull:
 		e.buf = append(e.buf, "null"...)
 	case kindBool:
@@ -629,4 +628,13 @@ func kindName(k yaml.Kind) string {
 		return "document"
 	}
 	return "node"
+}
+
+// appendString appends s as a JSON string. Invalid UTF-8 (only a decoded
+// !!binary value can hold it: yaml.v3 rejects documents that are not UTF-8)
+// becomes U+FFFD, as encoding/json writes it in sigs.k8s.io/yaml's
+// conversion; the error saying so is not needed.
+func appendString(dst []byte, s string) []byte {
+	dst, _ = jsontext.AppendQuote(dst, s)
+	return dst
 }

@@ -4,21 +4,21 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/go-json-experiment/json/jsontext"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubeward/kubeward/internal/admission"
-	"github.com/kubeward/kubeward/internal/jsonstr"
 )
 
 // appendReview appends the AdmissionReview JSON answering the request with
-// uid to dst. The response is small and its shape fixed, so it is written by
-// hand; the output is exactly what encoding/json would produce for an
-// admission.k8s.io/v1 AdmissionReview holding only a response, except that
-// it does not escape <, > and & (JSON does not require it). Audit annotations
-// are written in sorted key order so that output is deterministic.
+// uid to dst. The response is small and its shape fixed, so its members are
+// written in a fixed order, with every string quoted by jsontext; the output
+// decodes to what encoding/json would produce for an admission.k8s.io/v1
+// AdmissionReview holding only a response. Audit annotations are written in
+// sorted key order so that output is deterministic.
 func appendReview(dst []byte, uid string, resp *admission.Response) []byte {
 	dst = append(dst, `{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","response":{"uid":`...)
-	dst = jsonstr.Append(dst, uid)
+	dst = appendString(dst, uid)
 	dst = append(dst, `,"allowed":`...)
 	dst = strconv.AppendBool(dst, resp.Allowed)
 	if resp.Result != nil {
@@ -37,9 +37,9 @@ func appendReview(dst []byte, uid string, resp *admission.Response) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = jsonstr.Append(dst, k)
+			dst = appendString(dst, k)
 			dst = append(dst, ':')
-			dst = jsonstr.Append(dst, resp.AuditAnnotations[k])
+			dst = appendString(dst, resp.AuditAnnotations[k])
 		}
 		dst = append(dst, '}')
 	}
@@ -49,7 +49,7 @@ func appendReview(dst []byte, uid string, resp *admission.Response) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = jsonstr.Append(dst, w)
+			dst = appendString(dst, w)
 		}
 		dst = append(dst, ']')
 	}
@@ -62,15 +62,15 @@ func appendStatus(dst []byte, s *metav1.Status) []byte {
 	dst = append(dst, `{"metadata":{}`...)
 	if s.Status != "" {
 		dst = append(dst, `,"status":`...)
-		dst = jsonstr.Append(dst, s.Status)
+		dst = appendString(dst, s.Status)
 	}
 	if s.Message != "" {
 		dst = append(dst, `,"message":`...)
-		dst = jsonstr.Append(dst, s.Message)
+		dst = appendString(dst, s.Message)
 	}
 	if s.Reason != "" {
 		dst = append(dst, `,"reason":`...)
-		dst = jsonstr.Append(dst, string(s.Reason))
+		dst = appendString(dst, string(s.Reason))
 	}
 	if d := s.Details; d != nil {
 		dst = append(dst, `,"details":{`...)
@@ -86,7 +86,7 @@ func appendStatus(dst []byte, s *metav1.Status) []byte {
 			dst = append(dst, '"')
 			dst = append(dst, name...)
 			dst = append(dst, `":`...)
-			dst = jsonstr.Append(dst, v)
+			dst = appendString(dst, v)
 		}
 		field("name", d.Name)
 		field("group", d.Group)
@@ -115,7 +115,7 @@ func appendStatus(dst []byte, s *metav1.Status) []byte {
 					dst = append(dst, '"')
 					dst = append(dst, kv[0]...)
 					dst = append(dst, `":`...)
-					dst = jsonstr.Append(dst, kv[1])
+					dst = appendString(dst, kv[1])
 				}
 				dst = append(dst, '}')
 			}
@@ -135,4 +135,13 @@ func appendStatus(dst []byte, s *metav1.Status) []byte {
 		dst = strconv.AppendInt(dst, int64(s.Code), 10)
 	}
 	return append(dst, '}')
+}
+
+// appendString appends s as a JSON string. Invalid UTF-8 (which no string in
+// a response holds: they come from decoded JSON or from kubeward itself)
+// would become U+FFFD, as encoding/json writes it; the error saying so is not
+// needed.
+func appendString(dst []byte, s string) []byte {
+	dst, _ = jsontext.AppendQuote(dst, s)
+	return dst
 }

@@ -1,17 +1,22 @@
 package webhook
 
 import (
+	"bytes"
+	"io"
 	"reflect"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+	"sync"
 	"unsafe"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -19,18 +24,23 @@ import (
 // that fills only the fields the Pod Security decision reads, straight into
 // the k8s.io/api types, without reflection and with strings that point into
 // the body instead of being copied (so the body must never be reused after a
-// successful decode).
+// successful decode). The JSON itself is read by jsontext
+// (github.com/go-json-experiment/json/jsontext, the tokenizer behind Go's
+// encoding/json/v2), which checks every value it reads or skips; this file
+// only maps members to fields. The envelope and the object are read in the
+// same pass when the request names its resource before its object, as
+// kube-apiserver writes it (see embedded).
 //
 // Exactness. The fast path never guesses: whenever the input is anything but
-// the plain JSON kube-apiserver writes — a null where it reads a value, an
-// escaped string or key, a duplicated key it reads, a number that is not a
-// plain integer in range, invalid UTF-8, nesting deeper than 10000, arenas of
-// unusual size — it gives up and the caller decodes the same bytes with
-// sigs.k8s.io/json into the complete typed object, exactly as apimachinery
-// (and so Kubernetes' own webhook) does. When it succeeds, every field it
-// sets equals what the complete decode sets, and every skipped value has
-// been checked to be valid JSON; tests compare the two decoders field by
-// field and decision by decision (fastdecode_test.go).
+// the plain JSON kube-apiserver writes — a null where it reads a value, a
+// duplicated member it reads, a number that is not a plain integer in range,
+// invalid JSON or UTF-8, nesting deeper than 10000 — it gives up and the
+// caller decodes the same bytes with sigs.k8s.io/json into the complete
+// typed object, exactly as apimachinery (and so Kubernetes' own webhook)
+// does. When it succeeds, every field it sets equals what the complete
+// decode sets, and every skipped value has been checked to be valid JSON;
+// tests compare the two decoders field by field and decision by decision
+// (fastdecode_test.go).
 //
 // What is read (everything else is skipped):
 //
@@ -49,171 +59,153 @@ import (
 // structs: the checks only test which source is set. Decoded objects are
 // therefore read-only, as the admission decision treats them anyway.
 
-// maxDepth is encoding/json's nesting limit.
-const maxDepth = 10000
-
+// fastDec reads JSON tokens with jsontext (github.com/go-json-experiment/json,
+// the tokenizer of Go's encoding/json/v2), which validates everything it
+// reads and skips, and maps the members the decision reads onto the typed
+// objects. Any error, and any input the fast path leaves to the complete
+// decoder, sets bad: every later call is then a no-op and the caller falls
+// back.
 type fastDec struct {
-	b      []byte
-	i      int
-	depth  int
+	b      []byte // the input
+	dec    *jsontext.Decoder
+	in     bytes.Buffer
 	bad    bool
-	failAt int // where the fast path gave up (for tests)
+	failAt int64 // input offset where the fast path gave up (for tests)
+}
+
+// Duplicate names are allowed by the tokenizer, as encoding/json allows
+// them (the last one wins); the members the fast path reads are checked with
+// seen instead, and a repeated one sends the input to the complete decoder.
+var fastDecOpts = jsontext.AllowDuplicateNames(true)
+
+var fastDecPool = sync.Pool{New: func() any {
+	d := new(fastDec)
+	d.dec = jsontext.NewDecoder(&d.in, fastDecOpts)
+	return d
+}}
+
+// newFastDec returns a decoder reading b. jsontext parses a bytes.Buffer in
+// place, so the strings and spans it returns point into b.
+func newFastDec(b []byte) *fastDec {
+	d := fastDecPool.Get().(*fastDec)
+	d.b = b
+	d.in = *bytes.NewBuffer(b)
+	d.dec.Reset(&d.in, fastDecOpts)
+	d.bad, d.failAt = false, 0
+	return d
+}
+
+// release returns d to the pool without a reference to the input.
+func (d *fastDec) release() {
+	d.b = nil
+	d.in = bytes.Buffer{}
+	d.dec.Reset(&d.in, fastDecOpts)
+	fastDecPool.Put(d)
 }
 
 func (d *fastDec) fail() {
 	if !d.bad {
-		d.failAt = d.i
+		d.failAt = d.dec.InputOffset()
 	}
 	d.bad = true
-	d.i = len(d.b)
 }
 
-func (d *fastDec) ws() {
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
-	}
-}
-
-// peek returns the next non-space byte, 0 at the end.
+// peek returns the kind of the next token ('{', '[', '"', 'n', 't', 'f', '0'
+// for numbers, '}' or ']'), 0 after a failure or at invalid input.
 func (d *fastDec) peek() byte {
-	d.ws()
-	if d.i < len(d.b) {
-		return d.b[d.i]
+	if d.bad {
+		return 0
 	}
-	return 0
+	return byte(d.dec.PeekKind())
+}
+
+// value reads the next value (or object name) as it sits in the input.
+func (d *fastDec) value() []byte {
+	if d.bad {
+		return nil
+	}
+	v, err := d.dec.ReadValue()
+	if err != nil {
+		d.fail()
+		return nil
+	}
+	return v
+}
+
+// token consumes the next structural token, which must be want.
+func (d *fastDec) token(want byte) bool {
+	if d.peek() != want {
+		d.fail()
+		return false
+	}
+	if _, err := d.dec.ReadToken(); err != nil {
+		d.fail()
+		return false
+	}
+	return true
 }
 
 // obj calls f for every member of the object at the cursor, with the cursor
 // on the member's value; f must consume the value. A non-object fails.
 func (d *fastDec) obj(f func(key string)) {
-	if d.peek() != '{' {
-		d.fail()
-		return
-	}
-	d.i++
-	if d.depth++; d.depth > maxDepth {
-		d.fail()
-		return
-	}
-	if d.peek() == '}' {
-		d.i++
-		d.depth--
+	if !d.token('{') {
 		return
 	}
 	for !d.bad {
-		if d.peek() != '"' {
-			d.fail()
+		if d.peek() == '}' {
+			d.token('}')
 			return
 		}
 		k := d.str()
-		if d.peek() != ':' {
-			d.fail()
+		if d.bad {
 			return
 		}
-		d.i++
-		d.ws()
 		f(k)
-		switch d.peek() {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			d.depth--
-			return
-		default:
-			d.fail()
-		}
 	}
 }
 
 // arr calls f for every element of the array at the cursor; f must consume
 // the element. A non-array fails.
 func (d *fastDec) arr(f func()) {
-	if d.peek() != '[' {
-		d.fail()
-		return
-	}
-	d.i++
-	if d.depth++; d.depth > maxDepth {
-		d.fail()
-		return
-	}
-	if d.peek() == ']' {
-		d.i++
-		d.depth--
+	if !d.token('[') {
 		return
 	}
 	for !d.bad {
-		d.ws()
-		f()
-		switch d.peek() {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
-			d.depth--
+		if d.peek() == ']' {
+			d.token(']')
 			return
-		default:
-			d.fail()
 		}
+		f()
 	}
 }
 
-// str reads a string without escapes and returns it pointing into the body.
+// str reads a string. Without escapes (nearly always) it points into the
+// input; with escapes it is unquoted by jsontext into a new string.
 func (d *fastDec) str() string {
-	if d.peek() != '"' {
+	v := d.value()
+	if len(v) < 2 || v[0] != '"' {
 		d.fail()
 		return ""
 	}
-	start := d.i + 1
-	high := false
-	for i := start; i < len(d.b); i++ {
-		c := d.b[i]
-		switch {
-		case c == '"':
-			d.i = i + 1
-			if i == start {
-				return ""
-			}
-			s := d.b[start:i]
-			if high && !utf8.Valid(s) {
-				d.fail()
-				return ""
-			}
-			return unsafe.String(&s[0], len(s))
-		case c == '\\' || c < 0x20:
+	s := v[1 : len(v)-1]
+	if bytes.IndexByte(s, '\\') >= 0 {
+		u, err := jsontext.AppendUnquote(nil, v)
+		if err != nil {
 			d.fail()
 			return ""
-		case c >= utf8.RuneSelf:
-			high = true
 		}
+		return string(u)
 	}
-	d.fail()
-	return ""
+	if len(s) == 0 {
+		return ""
+	}
+	return unsafe.String(&s[0], len(s))
 }
 
 // optStr reads a string into a new pointer.
 func (d *fastDec) optStr() *string {
 	s := d.str()
 	return &s
-}
-
-func (d *fastDec) lit(word string) bool {
-	if len(d.b)-d.i < len(word) {
-		return false
-	}
-	for j := 0; j < len(word); j++ {
-		if d.b[d.i+j] != word[j] {
-			return false
-		}
-	}
-	d.i += len(word)
-	return true
 }
 
 var (
@@ -224,13 +216,11 @@ var (
 func (d *fastDec) boolean() bool {
 	switch d.peek() {
 	case 't':
-		if d.lit("true") {
-			return true
-		}
+		d.value()
+		return true
 	case 'f':
-		if d.lit("false") {
-			return false
-		}
+		d.value()
+		return false
 	}
 	d.fail()
 	return false
@@ -249,33 +239,20 @@ func (d *fastDec) optBool() *bool {
 // (fraction, exponent, overflow) fails, as it is an error for
 // encoding/json's integer fields too or needs its exact handling.
 func (d *fastDec) integer(bits int) int64 {
-	d.ws()
-	start := d.i
-	i := d.i
-	if i < len(d.b) && d.b[i] == '-' {
-		i++
-	}
-	digits := i
-	for i < len(d.b) && d.b[i] >= '0' && d.b[i] <= '9' {
-		i++
-	}
-	if i == digits || (d.b[digits] == '0' && i-digits > 1) {
+	if d.peek() != '0' {
 		d.fail()
 		return 0
 	}
-	if i < len(d.b) {
-		switch d.b[i] {
-		case '.', 'e', 'E':
-			d.fail()
-			return 0
-		}
+	v := d.value()
+	if d.bad || bytes.ContainsAny(v, ".eE") {
+		d.fail()
+		return 0
 	}
-	n, err := strconv.ParseInt(unsafe.String(&d.b[start], i-start), 10, bits)
+	n, err := strconv.ParseInt(unsafe.String(&v[0], len(v)), 10, bits)
 	if err != nil {
 		d.fail()
 		return 0
 	}
-	d.i = i
 	return n
 }
 
@@ -284,159 +261,20 @@ func (d *fastDec) optInt64() *int64 {
 	return &n
 }
 
-// skip consumes any JSON value, checking that it is valid.
+// skip consumes any JSON value; jsontext checks that it is valid.
 func (d *fastDec) skip() {
-	switch c := d.peek(); {
-	case c == '{':
-		d.skipObj()
-	case c == '[':
-		d.arr(d.skip)
-	case c == '"':
-		d.skipStr()
-	case c == 't':
-		if !d.lit("true") {
-			d.fail()
-		}
-	case c == 'f':
-		if !d.lit("false") {
-			d.fail()
-		}
-	case c == 'n':
-		if !d.lit("null") {
-			d.fail()
-		}
-	case c == '-' || (c >= '0' && c <= '9'):
-		d.skipNum()
-	default:
-		d.fail()
-	}
-}
-
-// skipObj is obj for values nobody reads: keys may contain escapes.
-func (d *fastDec) skipObj() {
-	d.i++ // '{'
-	if d.depth++; d.depth > maxDepth {
-		d.fail()
-		return
-	}
-	if d.peek() == '}' {
-		d.i++
-		d.depth--
-		return
-	}
-	for !d.bad {
-		if d.peek() != '"' {
-			d.fail()
-			return
-		}
-		d.skipStr()
-		if d.peek() != ':' {
-			d.fail()
-			return
-		}
-		d.i++
-		d.skip()
-		switch d.peek() {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			d.depth--
-			return
-		default:
-			d.fail()
-		}
-	}
-}
-
-func (d *fastDec) skipStr() {
-	b := d.b
-	for i := d.i + 1; i < len(b); {
-		switch c := b[i]; {
-		case c == '"':
-			d.i = i + 1
-			return
-		case c == '\\':
-			if i+1 >= len(b) {
-				d.fail()
-				return
-			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(b) {
-					d.fail()
-					return
-				}
-				for _, h := range b[i+2 : i+6] {
-					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
-						d.fail()
-						return
-					}
-				}
-				i += 6
-			default:
-				d.fail()
-				return
-			}
-		case c < 0x20:
-			d.fail()
-			return
-		default:
-			i++
-		}
-	}
-	d.fail()
-}
-
-func (d *fastDec) skipNum() {
-	b, i := d.b, d.i
-	digits := func() bool {
-		s := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		return i > s
-	}
-	if b[i] == '-' {
-		i++
-	}
-	if i < len(b) && b[i] == '0' {
-		i++
-	} else if !digits() {
-		d.fail()
-		return
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if !digits() {
-			d.fail()
-			return
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if !digits() {
-			d.fail()
-			return
-		}
-	}
-	d.i = i
-}
-
-// span skips a value and returns its bytes.
-func (d *fastDec) span() []byte {
-	d.ws()
-	start := d.i
-	d.skip()
 	if d.bad {
-		return nil
+		return
 	}
-	return d.b[start:d.i:d.i]
+	if err := d.dec.SkipValue(); err != nil {
+		d.fail()
+	}
+}
+
+// span reads a value and returns its bytes, a sub-slice of the input.
+func (d *fastDec) span() []byte {
+	v := d.value()
+	return v[:len(v):len(v)]
 }
 
 // seen tracks which read members an object had; a repeated one fails
@@ -454,7 +292,8 @@ func (s *seen) once(d *fastDec, bit uint) bool {
 
 // null consumes a null and reports whether there was one.
 func (d *fastDec) null() bool {
-	if d.peek() == 'n' && d.lit("null") {
+	if d.peek() == 'n' {
+		d.value()
 		return true
 	}
 	return false
@@ -471,8 +310,10 @@ func (d *fastDec) notNull() bool {
 
 // end checks that only white space follows the value.
 func (d *fastDec) end() {
-	d.ws()
-	if d.i != len(d.b) {
+	if d.bad {
+		return
+	}
+	if _, err := d.dec.ReadToken(); err != io.EOF {
 		d.fail()
 	}
 }
@@ -481,7 +322,8 @@ func (d *fastDec) end() {
 // oldObject as sub-slices of body. It reports false when the body needs the
 // complete decoder (which also produces the errors for invalid input).
 func fastReview(body []byte, env *reviewEnvelope) bool {
-	d := &fastDec{b: body}
+	d := newFastDec(body)
+	defer d.release()
 	var s seen
 	d.obj(func(k string) {
 		switch k {
@@ -583,11 +425,11 @@ func (d *fastDec) request(r *requestEnvelope) {
 		case "object":
 			// A null object is an absent one (runtime.RawExtension).
 			if s.once(d, 9) && !d.null() {
-				r.Object = d.span()
+				r.Object, r.object = d.embedded(r, true)
 			}
 		case "oldObject":
 			if s.once(d, 10) && !d.null() {
-				r.OldObject = d.span()
+				r.OldObject, r.oldObject = d.embedded(r, r.Operation == "UPDATE")
 			}
 		case "dryRun":
 			if s.once(d, 11) && d.notNull() {
@@ -599,13 +441,34 @@ func (d *fastDec) request(r *requestEnvelope) {
 	})
 }
 
+// embedded reads the request's object or oldObject and returns its bytes.
+// When want is true and the request's resource, which kube-apiserver writes
+// before the objects, has a fast decoder, it also decodes the object in
+// this same pass, so the object is read once rather than skipped and then
+// read; decodeObject then starts from that result. Otherwise obj is nil and
+// decodeObject decodes the bytes when the decision needs them.
+func (d *fastDec) embedded(r *requestEnvelope, want bool) (raw []byte, obj runtime.Object) {
+	kind := resources[schema.GroupResource{Group: r.Resource.Group, Resource: r.Resource.Resource}]
+	if !want || kind == nil || kind.fast == nil {
+		return d.span(), nil
+	}
+	start := d.dec.InputOffset() // just after the member's name
+	obj = kind.fast(d)
+	if d.bad {
+		return nil, nil
+	}
+	raw = bytes.TrimLeft(d.b[start:d.dec.InputOffset()], " \t\r\n:")
+	return raw[:len(raw):len(raw)], obj
+}
+
 // fastObject decodes raw as kind's type when the fast path supports it. It
 // returns nil when the complete decoder must be used.
 func fastObject(raw []byte, kind *objectKind) runtime.Object {
 	if kind.fast == nil {
 		return nil
 	}
-	d := &fastDec{b: raw}
+	d := newFastDec(raw)
+	defer d.release()
 	obj := kind.fast(d)
 	d.end()
 	if d.bad {

@@ -8,8 +8,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -347,8 +349,6 @@ func templateOf(o runtime.Object) (*metav1.ObjectMeta, *corev1.PodTemplateSpec) 
 // complete decoder, because their meaning needs its exact rules.
 func TestFastDecodeDeclines(t *testing.T) {
 	for name, in := range map[string]string{
-		"escaped key":         `{"metadata":{"n\u0061me":"x"}}`,
-		"escaped value":       `{"metadata":{"name":"\u0078"}}`,
 		"duplicate spec":      `{"spec":{"hostPID":true},"spec":{"hostIPC":true}}`,
 		"null spec":           `{"spec":null}`,
 		"float port":          `{"spec":{"containers":[{"ports":[{"hostPort":80.0}]}]}}`,
@@ -368,8 +368,45 @@ func TestFastDecodeDeclines(t *testing.T) {
 	}
 }
 
+// TestFastDecodeEscapes: escaped names and strings are unquoted by jsontext
+// on the fast path, to what the complete decoder makes of them.
+func TestFastDecodeEscapes(t *testing.T) {
+	for name, in := range map[string]string{
+		"escaped key":       `{"metadata":{"n\u0061me":"x"}}`,
+		"escaped value":     `{"metadata":{"name":"\u0078"}}`,
+		"escaped image":     `{"spec":{"containers":[{"name":"c","image":"r\/i:\"1\"\n"}]}}`,
+		"escaped label":     `{"metadata":{"labels":{"a\tb":"\u00e9\ud83d\ude00"}}}`,
+		"escaped field key": `{"spec":{"host\u0050ID":true,"containers":[{"name":"c","securityContext":{"privil\u0065ged":true}}]}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if !checkFastPod(t, []byte(in)) {
+				t.Fatalf("fast path declined %q", in)
+			}
+		})
+	}
+}
+
+// TestFastDecodePointsIntoInput: strings read on the fast path are not
+// copied; they point into the request body (jsontext parses a bytes.Buffer
+// in place). This is what keeps the fast path at a few allocations.
+func TestFastDecodePointsIntoInput(t *testing.T) {
+	raw := []byte(`{"metadata":{"name":"web"},"spec":{"containers":[{"name":"c","image":"nginx"}]}}`)
+	pod, _ := fastObject(raw, resources[schema.GroupResource{Resource: "pods"}]).(*corev1.Pod)
+	if pod == nil {
+		t.Fatal("fast path declined")
+	}
+	start := uintptr(unsafe.Pointer(&raw[0]))
+	for _, s := range []string{pod.Name, pod.Spec.Containers[0].Image} {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		if p < start || p >= start+uintptr(len(raw)) {
+			t.Errorf("%q was copied out of the input", s)
+		}
+	}
+}
+
 // FuzzReviewEnvelope: whenever the fast path decodes a review body, the
-// complete decoder decodes it too, to the same envelope.
+// complete decoder decodes it too, to the same envelope; an object the fast
+// path decoded in the same pass equals the object decoded from its bytes.
 //
 //	go test ./internal/webhook -run '^$' -fuzz FuzzReviewEnvelope -fuzztime 60s
 func FuzzReviewEnvelope(f *testing.F) {
@@ -391,8 +428,28 @@ func FuzzReviewEnvelope(f *testing.F) {
 		if err := kjson.UnmarshalCaseSensitivePreserveInts(body, &full); err != nil {
 			t.Fatalf("fast path accepted a body the complete decoder rejects (%v): %q", err, body)
 		}
-		if diff := cmp.Diff(full, fast); diff != "" {
+		if diff := cmp.Diff(full, fast, cmpopts.IgnoreUnexported(requestEnvelope{})); diff != "" {
 			t.Fatalf("envelopes differ (-complete +fast):\n%s\nbody: %q", diff, body)
+		}
+		if fast.Request == nil {
+			return
+		}
+		kind := resources[schema.GroupResource{Group: full.Request.Resource.Group, Resource: full.Request.Resource.Resource}]
+		for _, o := range []struct {
+			name string
+			raw  []byte
+			got  runtime.Object
+		}{{"object", full.Request.Object, fast.Request.object}, {"oldObject", full.Request.OldObject, fast.Request.oldObject}} {
+			if o.got == nil {
+				continue
+			}
+			want := fastObject(o.raw, kind)
+			if want == nil {
+				t.Fatalf("%s decoded in the envelope's pass but not from its bytes: %q", o.name, body)
+			}
+			if diff := cmp.Diff(want, o.got); diff != "" {
+				t.Fatalf("%s differs (-from its bytes +in the envelope's pass):\n%s\nbody: %q", o.name, diff, body)
+			}
 		}
 	})
 }

@@ -162,9 +162,9 @@ func (s *Server) decide(ctx context.Context, er *requestEnvelope, req *admission
 	// kube-apiserver only sends objects it encoded itself, so only hand-made
 	// requests get there.
 	if req.SubResource == "" || (kind.label == "pod" && !ignoredPodSubresources[req.SubResource]) {
-		req.Object, req.ObjectErr = decodeObject(er.Object, kind)
+		req.Object, req.ObjectErr = decodeObject(er.Object, er.object, kind)
 		if kind.oldObject && req.Operation == "UPDATE" {
-			req.OldObject, req.OldObjectErr = decodeObject(er.OldObject, kind)
+			req.OldObject, req.OldObjectErr = decodeObject(er.OldObject, er.oldObject, kind)
 		}
 	}
 	resp := s.opts.Validator.Validate(ctx, req)

@@ -46,6 +46,10 @@ type requestEnvelope struct {
 	Object             rawObject                   `json:"object"`
 	OldObject          rawObject                   `json:"oldObject"`
 	DryRun             *bool                       `json:"dryRun"`
+
+	// object and oldObject are Object and OldObject already decoded, in the
+	// same pass as the envelope, by the fast path (nil when it did not).
+	object, oldObject runtime.Object
 }
 
 type userInfo struct {
@@ -140,14 +144,18 @@ func init() {
 
 // decodeObject decodes raw into the Go type of its own apiVersion/kind,
 // defaulting to def for the parts it omits, as apimachinery's universal
-// deserializer does for Kubernetes' own webhook. It returns nil, nil when raw
-// is empty. In the common case (the object's kind is def's) the object is
+// deserializer does for Kubernetes' own webhook. pre, when not nil, is raw
+// already decoded as def by the fast path. It returns nil, nil when raw is
+// empty. In the common case (the object's kind is def's) the object is
 // scanned once.
-func decodeObject(raw []byte, def *objectKind) (runtime.Object, error) {
+func decodeObject(raw []byte, pre runtime.Object, def *objectKind) (runtime.Object, error) {
 	if len(raw) == 0 {
 		return nil, nil
 	}
-	obj := fastObject(raw, def)
+	obj := pre
+	if obj == nil {
+		obj = fastObject(raw, def)
+	}
 	if obj == nil {
 		obj = def.new()
 		if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, obj); err != nil {

@@ -26,8 +26,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubeward/kubeward/internal/jsonstr"
-
 	"github.com/prometheus/client_golang/prometheus"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kjson "sigs.k8s.io/json"
@@ -128,7 +126,7 @@ func TestReviewRoundTrip(t *testing.T) {
 func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 	for _, s := range []string{"", "plain", "quote\" back\\slash", "ctl\x00\x1f\n\r\t", "utf8 é 世界", "bad \xff utf8", "sep \u2028 \u2029", "<>&"} {
 		var want string
-		if err := json.Unmarshal(jsonstr.Append(nil, s), &want); err != nil {
+		if err := json.Unmarshal(appendString(nil, s), &want); err != nil {
 			t.Fatalf("%q: %v", s, err)
 		}
 		ref, _ := json.Marshal(s)
