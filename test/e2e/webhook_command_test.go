@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -141,6 +142,8 @@ func TestWebhookCommand(t *testing.T) {
 		}
 	}
 
+	rotateServingCert(t, cp, addr, cert, names)
+
 	if err := stop(); err != nil {
 		t.Errorf("kubeward webhook returned %v after its context ended, want nil (graceful shutdown)", err)
 	}
@@ -157,6 +160,64 @@ func TestWebhookCommand(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("kubeward webhook log:\n%s", lastLines(stderr.String(), 30))
+	}
+}
+
+// rotateServingCert rotates the running webhook's certificate the way
+// cert-manager does when it renews a certificate with a new CA: the files are
+// replaced in place (written aside, then renamed over the old ones), and the
+// webhook configuration's caBundle is changed to the new CA alone (cert-manager's
+// cainjector). The webhook must then present the new certificate without a
+// restart, and kube-apiserver, which builds a new client for the new
+// caBundle and so a new TLS connection that trusts only the new CA, must get
+// its answers again.
+func rotateServingCert(t *testing.T, cp *controlplane.ControlPlane, addr string, old controlplane.ServingCert, names kwNames) {
+	t.Helper()
+	bg := context.Background()
+	next := controlplane.NewServingCert(t)
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{{old.KeyFile, next.KeyPEM}, {old.CertFile, next.CertPEM}} {
+		tmp := f.path + ".new"
+		if err := os.WriteFile(tmp, f.data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, f.path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nextPool := x509.NewCertPool()
+	nextPool.AppendCertsFromPEM(next.CAPEM)
+	// The files are re-read on a handshake at most every 10s
+	// (webhook.DefaultCertCheckInterval).
+	controlplane.WaitFor(t, "the webhook to present the rotated certificate", 500*time.Millisecond, 30*time.Second, func(context.Context) (bool, error) {
+		c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: nextPool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12})
+		if err != nil {
+			return false, nil
+		}
+		return true, c.Close()
+	})
+
+	cfg, err := cp.Client.AdmissionregistrationV1().ValidatingWebhookConfigurations().Get(bg, "kubeward", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cfg.Webhooks {
+		cfg.Webhooks[i].ClientConfig.CABundle = next.CAPEM
+	}
+	if _, err := cp.Client.AdmissionregistrationV1().ValidatingWebhookConfigurations().Update(bg, cfg, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dryRun := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
+	want := `admission webhook "` + names.Enforcing + `" denied the request: pods "after-rotation" is forbidden: violates PodSecurity "restricted:latest": ` + psaRestrictedViolations
+	var last error
+	controlplane.WaitFor(t, "kube-apiserver to call the webhook with the rotated CA", 200*time.Millisecond, 30*time.Second, func(ctx context.Context) (bool, error) {
+		_, last = cp.Client.CoreV1().Pods("cmd-restricted").Create(ctx, psaPod("after-rotation"), dryRun)
+		return last != nil && last.Error() == want, nil
+	})
+	if _, err := cp.Client.CoreV1().Pods("cmd-restricted").Create(bg, psaPod("after-rotation-ok", psaRestricted), dryRun); err != nil {
+		t.Errorf("compliant pod after the rotation: %v (last violating-pod answer: %v)", err, last)
 	}
 }
 
