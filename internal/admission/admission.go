@@ -70,7 +70,22 @@ type Options struct {
 	NamespacePodCheckTimeout time.Duration
 	// Now returns the current time, for exemption expiry. Nil means time.Now.
 	Now func() time.Time
+	// NamespaceErrorPolicy decides a pod whose namespace cannot be read
+	// (the lookup failed or the namespace does not exist): NamespaceErrorFail
+	// (the zero value) denies it, as Kubernetes does; NamespaceErrorIgnore
+	// admits it unchecked, with an "error" audit annotation and a warning.
+	// Workloads are admitted either way, as Kubernetes does.
+	NamespaceErrorPolicy NamespaceErrorPolicy
 }
+
+// NamespaceErrorPolicy is what happens to a pod whose namespace cannot be
+// read; see Options.NamespaceErrorPolicy.
+type NamespaceErrorPolicy string
+
+const (
+	NamespaceErrorFail   NamespaceErrorPolicy = "Fail"
+	NamespaceErrorIgnore NamespaceErrorPolicy = "Ignore"
+)
 
 // Admission decides Pod Security Admission requests. It is immutable after
 // New and safe for concurrent use.
@@ -90,6 +105,7 @@ type Admission struct {
 	workloads WorkloadLister
 	rec       Recorder
 	fullDry   bool
+	nsIgnore  bool // Options.NamespaceErrorPolicy is NamespaceErrorIgnore
 	maxPods   int
 	podBudget time.Duration
 	now       func() time.Time
@@ -165,6 +181,13 @@ func New(o Options) (*Admission, error) {
 	}
 	if a.pods == nil {
 		errs = append(errs, errors.New("a pod lister is required"))
+	}
+	switch o.NamespaceErrorPolicy {
+	case "", NamespaceErrorFail:
+	case NamespaceErrorIgnore:
+		a.nsIgnore = true
+	default:
+		errs = append(errs, fmt.Errorf("namespace error policy %q: want %q or %q", o.NamespaceErrorPolicy, NamespaceErrorFail, NamespaceErrorIgnore))
 	}
 	if a.fullDry && a.workloads == nil {
 		errs = append(errs, errors.New("a workload lister is required for the full namespace dry-run"))

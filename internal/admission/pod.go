@@ -53,6 +53,16 @@ func (a *Admission) validatePod(ctx context.Context, req *Request) *Response {
 	}
 	ns, err := a.getNamespace(ctx, req.Namespace)
 	if err != nil {
+		if a.nsIgnore {
+			// Fail open, because the operator chose it
+			// (--namespace-error-policy=Ignore): the pod is admitted
+			// unchecked, and says so to the audit log and the client.
+			a.rec.RecordError(false, req)
+			return &Response{Allowed: true,
+				AuditAnnotations: map[string]string{AnnotationError: fmt.Sprintf("failed to lookup namespace %q: %v", req.Namespace, err)},
+				Warnings:         []string{fmt.Sprintf("pod security not checked: failed to lookup namespace %q", req.Namespace)},
+			}
+		}
 		// Fail closed: a pod whose namespace policy is unknown is denied.
 		a.rec.RecordError(true, req)
 		return errorResponse(err, internalError(fmt.Errorf("failed to lookup namespace %q", req.Namespace)))

@@ -41,19 +41,20 @@ var (
 )
 
 type flags struct {
-	listen            string
-	certFile, keyFile string
-	kubeconfig        string
-	config            string
-	exemptions        string
-	fullDryRun        bool
-	maxBodyBytes      int64
-	requestTimeout    time.Duration
-	shutdownDelay     time.Duration
-	shutdownTimeout   time.Duration
-	syncTimeout       time.Duration
-	logFormat         string
-	logLevel          string
+	listen               string
+	certFile, keyFile    string
+	kubeconfig           string
+	config               string
+	exemptions           string
+	fullDryRun           bool
+	namespaceErrorPolicy string
+	maxBodyBytes         int64
+	requestTimeout       time.Duration
+	shutdownDelay        time.Duration
+	shutdownTimeout      time.Duration
+	syncTimeout          time.Duration
+	logFormat            string
+	logLevel             string
 }
 
 // NewCommand returns the `kubeward webhook` command.
@@ -85,6 +86,7 @@ no restart. See docs/webhook.md and deploy/.`,
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file; empty means the in-cluster service account")
 	fl.StringVar(&f.config, "config", "", "PodSecurityConfiguration file (pod-security.admission.config.k8s.io/v1 or v1beta1), as Kubernetes' webhook takes; empty means Kubernetes' defaults")
 	fl.StringVar(&f.exemptions, "exemptions", "", "kubeward narrow exemptions file; empty means none")
+	fl.StringVar(&f.namespaceErrorPolicy, "namespace-error-policy", string(admission.NamespaceErrorFail), "a pod whose namespace cannot be read (API server unreachable, namespace unknown): Fail denies it, as Kubernetes does; Ignore admits it unchecked, with an error audit annotation and a warning")
 	fl.BoolVar(&f.fullDryRun, "full-namespace-dry-run", false, "when a namespace's enforce level changes, check every pod and every workload template, without Kubernetes' 3000-pod/1s caps (needs list on workload resources)")
 	fl.Int64Var(&f.maxBodyBytes, "max-request-bytes", webhook.DefaultMaxBodyBytes, "largest AdmissionReview body accepted")
 	fl.DurationVar(&f.requestTimeout, "request-timeout", webhook.DefaultRequestTimeout, "time budget of one review (kube-apiserver's ?timeout= applies when shorter)")
@@ -103,6 +105,11 @@ func run(ctx context.Context, f *flags, s clierr.Streams) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return clierr.Usage(fmt.Errorf("--log-level: %w", err))
+	}
+	switch admission.NamespaceErrorPolicy(f.namespaceErrorPolicy) {
+	case "", admission.NamespaceErrorFail, admission.NamespaceErrorIgnore:
+	default:
+		return clierr.Usage(fmt.Errorf("--namespace-error-policy %q: want %s or %s", f.namespaceErrorPolicy, admission.NamespaceErrorFail, admission.NamespaceErrorIgnore))
 	}
 	tuneGC()
 	hopts := &slog.HandlerOptions{Level: level}
@@ -161,6 +168,9 @@ func run(ctx context.Context, f *flags, s clierr.Streams) error {
 		Pods:                cluster.Pods{Client: client},
 		Recorder:            metrics,
 		FullNamespaceDryRun: f.fullDryRun,
+		// Fail closed by default, as Kubernetes does; the operator may
+		// choose to fail open.
+		NamespaceErrorPolicy: admission.NamespaceErrorPolicy(f.namespaceErrorPolicy),
 	}
 	if f.fullDryRun {
 		aopts.Workloads = cluster.Workloads{Client: client}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -105,15 +106,23 @@ func TestServe(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for name, f := range map[string]*flags{
-		"no certificate": {logFormat: "json", logLevel: "info"},
-		"bad log format": {certFile: "c", keyFile: "k", logFormat: "xml", logLevel: "info"},
-		"bad log level":  {certFile: "c", keyFile: "k", logFormat: "json", logLevel: "loud"},
+	for _, tc := range []struct {
+		name, want string
+		f          *flags
+	}{
+		{"no certificate", "--tls-cert-file", &flags{logFormat: "json", logLevel: "info"}},
+		{"bad log format", "--log-format", &flags{certFile: "c", keyFile: "k", logFormat: "xml", logLevel: "info"}},
+		{"bad log level", "--log-level", &flags{certFile: "c", keyFile: "k", logFormat: "json", logLevel: "loud"}},
+		{"bad namespace error policy", `--namespace-error-policy "open": want Fail or Ignore`, &flags{certFile: "c", keyFile: "k", logFormat: "json", logLevel: "info", namespaceErrorPolicy: "open"}},
 	} {
-		t.Run(name, func(t *testing.T) {
-			err := run(context.Background(), f, clierr.Streams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard})
-			if err == nil {
-				t.Fatal("no error")
+		t.Run(tc.name, func(t *testing.T) {
+			err := run(context.Background(), tc.f, clierr.Streams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want one mentioning %s", err, tc.want)
+			}
+			var ee *clierr.ExitError
+			if !errors.As(err, &ee) || ee.Code != clierr.CodeError {
+				t.Errorf("error %v is not a usage error (exit 2)", err)
 			}
 		})
 	}
