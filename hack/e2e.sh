@@ -16,6 +16,10 @@ export KUBEWARD_E2E=1
 cd "$root"
 start=$(date +%s)
 status=0
-go test -tags e2e -count=1 -timeout 10m "$@" ./test/e2e/... || status=$?
+# Test binary flags after -args (e.g. -psa.seed) are defined by ./test/e2e
+# only, so they go to that package alone.
+pkgs=(./test/e2e/...)
+for a in "$@"; do [[ $a == -args ]] && pkgs=(./test/e2e); done
+go test -tags e2e -count=1 -timeout 10m "${pkgs[@]}" "$@" || status=$?
 echo "e2e: $(( $(date +%s) - start ))s wall time (binaries from $bin)" >&2
 exit "$status"
