@@ -146,11 +146,14 @@ func (d *fastDec) token(want byte) bool {
 }
 
 // obj calls f for every member of the object at the cursor, with the cursor
-// on the member's value; f must consume the value. A non-object fails.
+// on the member's value; f must consume the value, exactly (checked: a
+// mapping that reads less or more fails rather than misreads). A non-object
+// fails.
 func (d *fastDec) obj(f func(key string)) {
 	if !d.token('{') {
 		return
 	}
+	depth := d.dec.StackDepth()
 	for !d.bad {
 		if d.peek() == '}' {
 			d.token('}')
@@ -161,21 +164,29 @@ func (d *fastDec) obj(f func(key string)) {
 			return
 		}
 		f(k)
+		if _, n := d.dec.StackIndex(depth); d.dec.StackDepth() != depth || n%2 != 0 {
+			d.fail()
+		}
 	}
 }
 
 // arr calls f for every element of the array at the cursor; f must consume
-// the element. A non-array fails.
+// the element, exactly (checked). A non-array fails.
 func (d *fastDec) arr(f func()) {
 	if !d.token('[') {
 		return
 	}
+	depth := d.dec.StackDepth()
 	for !d.bad {
 		if d.peek() == ']' {
 			d.token(']')
 			return
 		}
+		_, before := d.dec.StackIndex(depth)
 		f()
+		if _, n := d.dec.StackIndex(depth); d.dec.StackDepth() != depth || n != before+1 {
+			d.fail()
+		}
 	}
 }
 

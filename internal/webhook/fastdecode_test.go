@@ -466,3 +466,42 @@ func FuzzFastDecode(f *testing.F) {
 		checkFastPod(t, raw)
 	})
 }
+
+// TestFastDecodeChecksConsumption: a member or element mapping that reads
+// less or more than its one value makes the fast path give up instead of
+// reading the next member's name as a value or the reverse.
+func TestFastDecodeChecksConsumption(t *testing.T) {
+	for name, tc := range map[string]struct {
+		in  string
+		obj func(d *fastDec)
+	}{
+		"member value left unread": {`{"a":"x","b":"y"}`, func(d *fastDec) { d.obj(func(string) {}) }},
+		"member read past its value": {`{"a":"x","b":"y"}`, func(d *fastDec) {
+			d.obj(func(string) { d.skip(); d.skip() })
+		}},
+		"element left unread": {`["x","y"]`, func(d *fastDec) { d.arr(func() {}) }},
+		"element read past": {`["x","y","z"]`, func(d *fastDec) { d.arr(func() { d.skip(); d.skip() }) }},
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := newFastDec([]byte(tc.in))
+			defer d.release()
+			tc.obj(d)
+			if !d.bad {
+				t.Errorf("fast path accepted a mapping that did not read exactly one value")
+			}
+		})
+	}
+	d := newFastDec([]byte(`{"a":["x",{"b":1}],"c":"y"}`))
+	defer d.release()
+	d.obj(func(k string) {
+		if k == "a" {
+			d.arr(func() { d.skip() })
+			return
+		}
+		d.skip()
+	})
+	d.end()
+	if d.bad {
+		t.Errorf("fast path gave up on a mapping that read every value once (at offset %d)", d.failAt)
+	}
+}
