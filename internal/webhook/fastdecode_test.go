@@ -480,7 +480,7 @@ func TestFastDecodeChecksConsumption(t *testing.T) {
 			d.obj(func(string) { d.skip(); d.skip() })
 		}},
 		"element left unread": {`["x","y"]`, func(d *fastDec) { d.arr(func() {}) }},
-		"element read past": {`["x","y","z"]`, func(d *fastDec) { d.arr(func() { d.skip(); d.skip() }) }},
+		"element read past":   {`["x","y","z"]`, func(d *fastDec) { d.arr(func() { d.skip(); d.skip() }) }},
 	} {
 		t.Run(name, func(t *testing.T) {
 			d := newFastDec([]byte(tc.in))
