@@ -315,6 +315,7 @@ func (ix *Index) Risks(opts RiskOptions) []finding.Finding {
 		emit(RuleWildcard, finding.ObjectRef{APIVersion: apiVersion, Kind: r.Key.Kind, Namespace: r.Key.Namespace, Name: r.Key.Name}, r.Source,
 			fmt.Sprintf("%s %s uses * in verbs, resources or apiGroups (%s)", r.Key.Kind, r.Key.Name, plural(len(idx), "rule")), ix.boundSubjects(r), g)
 	}
+	ix.csrApproveAcrossBindings(emit, capsFor)
 	ix.automountRisks(emit)
 	ix.quotaRisks(emit, capsFor)
 	sort.SliceStable(out, func(i, j int) bool {
@@ -613,4 +614,92 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// csrApproveAcrossBindings reports subjects that can approve certificate
+// signing requests only by combining ClusterRoleBindings: update on
+// certificatesigningrequests/approval through one, approve on signers
+// through another (the per-binding check in Risks reports a binding that
+// grants both). Subjects are compared as the bindings name them; group
+// membership is not known offline. A combination made only of default
+// bindings is Kubernetes' own and not reported; otherwise the finding is
+// anchored on the first non-default binding that contributes.
+func (ix *Index) csrApproveAcrossBindings(emit emitFunc, capsFor func(*Role) *roleCaps) {
+	type grant struct {
+		b   *Binding
+		idx []int
+	}
+	type subjectGrants struct {
+		subject                  rbacv1.Subject
+		approval, signer, create []grant
+		whole                    bool // one binding grants both, or cluster-admin
+	}
+	per := map[string]*subjectGrants{}
+	var order []string
+	for bi := range ix.bindings {
+		b := &ix.bindings[bi]
+		if b.Key.Kind != "ClusterRoleBinding" || b.Role == nil {
+			continue
+		}
+		c := capsFor(b.Role)
+		admin := b.RoleRef.Kind == "ClusterRole" && b.RoleRef.Name == "cluster-admin"
+		if !admin && len(c[capCSRApproval]) == 0 && len(c[capSignerApprove]) == 0 {
+			continue
+		}
+		for _, s := range b.Subjects {
+			key := FormatSubject(s)
+			g := per[key]
+			if g == nil {
+				g = &subjectGrants{subject: s}
+				per[key] = g
+				order = append(order, key)
+			}
+			if admin || (len(c[capCSRApproval]) > 0 && len(c[capSignerApprove]) > 0) {
+				g.whole = true
+				continue
+			}
+			if idx := c[capCSRApproval]; len(idx) > 0 {
+				g.approval = append(g.approval, grant{b, idx})
+			}
+			if idx := c[capSignerApprove]; len(idx) > 0 {
+				g.signer = append(g.signer, grant{b, idx})
+			}
+			if idx := c[capCSRCreate]; len(idx) > 0 {
+				g.create = append(g.create, grant{b, idx})
+			}
+		}
+	}
+	for _, key := range order {
+		g := per[key]
+		if g.whole || len(g.approval) == 0 || len(g.signer) == 0 {
+			continue
+		}
+		var anchor *Binding
+		var grants []string
+		for _, list := range [][]grant{g.approval, g.signer, g.create} {
+			for _, gr := range list {
+				if anchor == nil && !gr.b.Source.Default {
+					anchor = gr.b
+				}
+				for _, ri := range gr.idx {
+					grants = append(grants, fmt.Sprintf("%s → %s → rules[%d]", gr.b.Key, gr.b.Role.Key, ri))
+				}
+			}
+		}
+		if anchor == nil {
+			continue
+		}
+		grants = slices.Compact(grants)
+		who := g.subject.Kind + " " + g.subject.Name
+		if g.subject.Namespace != "" {
+			who = g.subject.Kind + " " + g.subject.Namespace + "/" + g.subject.Name
+		}
+		extra := ""
+		if len(g.create) > 0 {
+			extra = ", and can create them, so can issue itself client certificates"
+		}
+		obj := finding.ObjectRef{APIVersion: "rbac.authorization.k8s.io/v1", Kind: anchor.Key.Kind, Name: anchor.Key.Name}
+		emit(RuleCSRApprove, obj, anchor.Source, fmt.Sprintf("%s can approve certificate signing requests by combining ClusterRoleBindings %s (approval) and %s (signers)%s",
+			who, g.approval[0].b.Key.Name, g.signer[0].b.Key.Name, extra), []string{key}, grants)
+	}
 }

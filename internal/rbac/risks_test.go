@@ -214,3 +214,66 @@ func TestBootstrapPolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestCSRApproveAcrossBindings: approving CSRs needs update on
+// certificatesigningrequests/approval and approve on a signer; a subject
+// that gets them from two ClusterRoleBindings is reported once, on the
+// first binding, with both grants.
+func TestCSRApproveAcrossBindings(t *testing.T) {
+	approval := rule(l("update"), l("certificates.k8s.io"), l("certificatesigningrequests/approval"))
+	signer := rule(l("approve"), l("certificates.k8s.io"), l("signers"), "example.com/signer")
+	create := rule(l("create"), l("certificates.k8s.io"), l("certificatesigningrequests"))
+	p := &Policy{
+		ClusterRoles: []*rbacv1.ClusterRole{clusterRole("approver", approval), clusterRole("signer", signer, create), clusterRole("both", approval, signer)},
+		ClusterRoleBindings: []*rbacv1.ClusterRoleBinding{
+			crb("a-approval", "approver", user("alice"), user("bob")),
+			crb("b-signer", "signer", user("alice")),
+			crb("c-both", "both", user("carol")),
+			crb("d-signer", "signer", user("carol")),
+		},
+	}
+	var got []finding.Finding
+	for _, f := range NewIndex(p, Options{}).Risks(RiskOptions{}) {
+		if f.Rule == RuleCSRApprove {
+			got = append(got, f)
+		}
+	}
+	want := []finding.Finding{
+		{
+			Rule: RuleCSRApprove, Severity: finding.SeverityCritical,
+			Object:      finding.ObjectRef{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding", Name: "a-approval"},
+			Message:     "User alice can approve certificate signing requests by combining ClusterRoleBindings a-approval (approval) and b-signer (signers), and can create them, so can issue itself client certificates",
+			Remediation: rulesByID(t)[RuleCSRApprove].Remediation,
+			Subjects:    []string{"User::alice"},
+			Grants: []string{
+				"ClusterRoleBinding/a-approval → ClusterRole/approver → rules[0]",
+				"ClusterRoleBinding/b-signer → ClusterRole/signer → rules[0]",
+				"ClusterRoleBinding/b-signer → ClusterRole/signer → rules[1]",
+			},
+		},
+		{
+			// carol's c-both is reported by itself; bob has only approval.
+			Rule: RuleCSRApprove, Severity: finding.SeverityCritical,
+			Object:      finding.ObjectRef{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding", Name: "c-both"},
+			Message:     "User carol can approve certificate signing requests through ClusterRole both",
+			Remediation: rulesByID(t)[RuleCSRApprove].Remediation,
+			Subjects:    []string{"User::carol"},
+			Grants: []string{
+				"ClusterRoleBinding/c-both → ClusterRole/both → rules[0]",
+				"ClusterRoleBinding/c-both → ClusterRole/both → rules[1]",
+			},
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("csr-approve findings (-want +got):\n%s", diff)
+	}
+}
+
+func rulesByID(t *testing.T) map[string]finding.Rule {
+	t.Helper()
+	m := map[string]finding.Rule{}
+	for _, r := range Rules() {
+		m[r.ID] = r
+	}
+	return m
+}

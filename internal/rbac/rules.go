@@ -57,7 +57,7 @@ func Rules() []finding.Rule {
 			"The binding grants impersonate on users, groups, service accounts, UIDs or user extras. Impersonating a user, a group such as system:masters or a service account gives the subject that identity's permissions.",
 			"Remove impersonation rights, or restrict them with resourceNames to the identities a support tool legitimately needs."),
 		r(RuleCSRApprove, "Subjects can approve certificate signing requests", finding.SeverityCritical,
-			"The binding grants update on certificatesigningrequests/approval and approve on signers. With create on certificatesigningrequests as well, the subject can obtain a client certificate for any user or group, system:masters included, when the signer is kubernetes.io/kube-apiserver-client.",
+			"The binding grants update on certificatesigningrequests/approval and approve on signers (or the subject gets them from several ClusterRoleBindings together). With create on certificatesigningrequests as well, the subject can obtain a client certificate for any user or group, system:masters included, when the signer is kubernetes.io/kube-apiserver-client.",
 			"Keep CSR approval to the controllers that need it, and restrict approve on signers with resourceNames to the signers they handle."),
 		r(RuleTokenRequest, "Subjects can request service account tokens", finding.SeverityHigh,
 			"The binding grants create on serviceaccounts/token, which issues tokens for existing ServiceAccounts, so the subject acts with their permissions.",
