@@ -40,6 +40,10 @@ type loaded struct {
 	// errors are *manifest.Error for unreadable input, plain errors for
 	// problems across objects (duplicates, invalid aggregation selectors).
 	errors []error
+	// objects counts the objects read, as scan counts them: every object of
+	// the files (not the default policy added to them), or every object
+	// listed from the cluster.
+	objects int
 }
 
 // load reads the objects and builds the index. Input problems are returned
@@ -54,6 +58,8 @@ func (src *source) load(stdin io.Reader) (*loaded, error) {
 		}
 		out.index = rbac.NewIndex(p, rbac.Options{})
 		out.errors = append(out.errors, out.index.Problems()...)
+		out.objects = len(p.Roles) + len(p.ClusterRoles) + len(p.RoleBindings) + len(p.ClusterRoleBindings) +
+			len(p.ServiceAccounts) + len(p.Namespaces) + len(p.ResourceQuotas) + len(p.Workloads)
 		return out, nil
 	}
 	if src.kubeconfig != "" || src.context != "" {
@@ -71,6 +77,7 @@ func (src *source) load(stdin io.Reader) (*loaded, error) {
 	r := manifest.Reader{Stdin: stdin}
 	err := r.Read(src.files, func(o *manifest.Object) error {
 		p.Add(o.Object, rbac.Source{File: o.File, Line: o.Line})
+		out.objects++
 		return nil
 	}, func(e *manifest.Error) { out.errors = append(out.errors, e) })
 	if err != nil {

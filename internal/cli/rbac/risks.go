@@ -84,9 +84,7 @@ func runRisks(s clierr.Streams, f *risksFlags) error {
 			}
 		}
 	}
-	p := l.index.Policy()
-	rep.Summary.Objects = len(p.Roles) + len(p.ClusterRoles) + len(p.RoleBindings) + len(p.ClusterRoleBindings) +
-		len(p.ServiceAccounts) + len(p.Namespaces) + len(p.ResourceQuotas) + len(p.Workloads)
+	rep.Summary.Objects = l.objects
 	for _, fd := range l.index.Risks(opts) {
 		if fd.Severity.Rank() >= minSev.Rank() {
 			rep.Add(fd)
