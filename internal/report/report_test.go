@@ -167,3 +167,39 @@ func TestSARIFWithoutFile(t *testing.T) {
 		t.Errorf("locations = %#v, want an empty array", got)
 	}
 }
+
+// TestJSONStreamsWhatEncoderWrites: the JSON renderer writes a finding at a
+// time, and its bytes are exactly those of encoding/json's Encoder (two-space
+// indent, no HTML escaping) on the whole report.
+func TestJSONStreamsWhatEncoderWrites(t *testing.T) {
+	withUnicode := testReport()
+	withUnicode.Add(finding.Finding{Rule: "rbac/x", Severity: finding.SeverityLow, Message: "<a> & \"b\" é \u2028 \x01",
+		Subjects: []string{"User::alice"}, Grants: []string{"a → b"}})
+	noErrors := testReport()
+	noErrors.Errors, noErrors.Summary.Errors = []InputError{}, 0
+	for name, r := range map[string]*Report{
+		"sample":       testReport(),
+		"empty":        New(),
+		"nil arrays":   {},
+		"unicode/html": withUnicode,
+		"no errors":    noErrors,
+		"only errors":  {Findings: []finding.Finding{}, Errors: []InputError{{Message: "x"}, {File: "f", Line: 2, Message: "y"}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(r); err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			if err := writeJSON(&got, r); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+				t.Errorf("streamed JSON differs from encoding/json (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
