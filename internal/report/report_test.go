@@ -203,3 +203,48 @@ func TestJSONStreamsWhatEncoderWrites(t *testing.T) {
 		})
 	}
 }
+
+// sarifLogOf is the whole SARIF log of r, as writeSARIF streams it.
+func sarifLogOf(r *Report, opts Options) sarifLog {
+	tool, inv, ruleIndex := sarifParts(r, opts)
+	run := sarifRun{Tool: tool, Invocations: []sarifInvocation{inv}, Results: []sarifResult{}}
+	for i := range r.Findings {
+		run.Results = append(run.Results, *sarifResultOf(&r.Findings[i], ruleIndex))
+	}
+	return sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}}
+}
+
+// TestSARIFStreamsWhatEncoderWrites: the SARIF renderer writes a result at
+// a time, and its bytes are exactly those of encoding/json's Encoder on the
+// whole log.
+func TestSARIFStreamsWhatEncoderWrites(t *testing.T) {
+	outside := testReport()
+	outside.Add(finding.Finding{Rule: "rbac/not-in-registry", Severity: finding.SeverityMedium, Message: "<x> & y"})
+	for name, tc := range map[string]struct {
+		r    *Report
+		opts Options
+	}{
+		"sample":            {testReport(), Options{Registry: testRegistry(t), Version: "v1.2.3"}},
+		"empty":             {New(), Options{Registry: testRegistry(t)}},
+		"no registry":       {testReport(), Options{}},
+		"rule outside":      {outside, Options{Registry: testRegistry(t)}},
+		"errors, no result": {&Report{Findings: []finding.Finding{}, Errors: []InputError{{Message: "x"}}}, Options{}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(sarifLogOf(tc.r, tc.opts)); err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			if err := writeSARIF(&got, tc.r, tc.opts); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+				t.Errorf("streamed SARIF differs from encoding/json (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

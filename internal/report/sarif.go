@@ -3,7 +3,6 @@ package report
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"path/filepath"
 	"strings"
@@ -142,14 +141,17 @@ func Fingerprint(f *finding.Finding) string {
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
-func writeSARIF(w io.Writer, r *Report, opts Options) error {
+// sarifParts builds what a SARIF log says besides its results: the driver
+// (every registry rule, then any rule a finding names outside the registry)
+// and the invocation; ruleIndex maps rule IDs to their place in the driver.
+func sarifParts(r *Report, opts Options) (tool sarifTool, inv sarifInvocation, ruleIndex map[string]int) {
 	driver := sarifDriver{
 		Name:           "kubeward",
 		InformationURI: "https://github.com/kubeward/kubeward",
 		Version:        opts.Version,
 		Rules:          []sarifRule{},
 	}
-	ruleIndex := map[string]int{}
+	ruleIndex = map[string]int{}
 	addRule := func(rule finding.Rule) {
 		ruleIndex[rule.ID] = len(driver.Rules)
 		driver.Rules = append(driver.Rules, sarifRule{
@@ -171,36 +173,12 @@ func writeSARIF(w io.Writer, r *Report, opts Options) error {
 			addRule(rule)
 		}
 	}
-	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: []sarifResult{}}
 	for i := range r.Findings {
-		f := &r.Findings[i]
-		idx, ok := ruleIndex[f.Rule]
-		if !ok {
+		if f := &r.Findings[i]; !hasKey(ruleIndex, f.Rule) {
 			addRule(finding.Rule{ID: f.Rule, Title: f.Rule, Severity: f.Severity})
-			idx = ruleIndex[f.Rule]
 		}
-		res := sarifResult{
-			RuleID:              f.Rule,
-			RuleIndex:           idx,
-			Level:               sarifLevel(f.Severity),
-			Message:             sarifText{sarifMessage(f)},
-			Locations:           locations(f.File, f.Line),
-			PartialFingerprints: map[string]string{"kubewardFinding/v1": Fingerprint(f)},
-		}
-		if f.Suppressed {
-			res.Suppressions = []sarifSuppression{{Kind: "inSource", Justification: f.SuppressionReason}}
-		}
-		if f.Path != "" || f.Container != "" {
-			res.Properties = map[string]any{"object": f.Object.String()}
-			if f.Path != "" {
-				res.Properties["path"] = f.Path
-			}
-		}
-		run.Results = append(run.Results, res)
 	}
-	// The driver may have gained rules for findings outside the registry.
-	run.Tool.Driver = driver
-	inv := sarifInvocation{ExecutionSuccessful: len(r.Errors) == 0}
+	inv = sarifInvocation{ExecutionSuccessful: len(r.Errors) == 0}
 	for _, e := range r.Errors {
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{
 			Level:     "error",
@@ -208,15 +186,76 @@ func writeSARIF(w io.Writer, r *Report, opts Options) error {
 			Locations: locations(e.File, e.Line),
 		})
 	}
-	run.Invocations = []sarifInvocation{inv}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(sarifLog{
-		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
-		Version: "2.1.0",
-		Runs:    []sarifRun{run},
-	})
+	return sarifTool{Driver: driver}, inv, ruleIndex
+}
+
+// sarifResultOf is the SARIF result of one finding.
+func sarifResultOf(f *finding.Finding, ruleIndex map[string]int) *sarifResult {
+	res := &sarifResult{
+		RuleID:              f.Rule,
+		RuleIndex:           ruleIndex[f.Rule],
+		Level:               sarifLevel(f.Severity),
+		Message:             sarifText{sarifMessage(f)},
+		Locations:           locations(f.File, f.Line),
+		PartialFingerprints: map[string]string{"kubewardFinding/v1": Fingerprint(f)},
+	}
+	if f.Suppressed {
+		res.Suppressions = []sarifSuppression{{Kind: "inSource", Justification: f.SuppressionReason}}
+	}
+	if f.Path != "" || f.Container != "" {
+		res.Properties = map[string]any{"object": f.Object.String()}
+		if f.Path != "" {
+			res.Properties["path"] = f.Path
+		}
+	}
+	return res
+}
+
+const (
+	sarifSchema  = "https://json.schemastore.org/sarif-2.1.0.json"
+	sarifVersion = "2.1.0"
+)
+
+// writeSARIF writes the SARIF log of r, a result at a time: the bytes are
+// those of encoding/json's Encoder (two-space indent, no HTML escaping) on
+// the whole log (see sarifLogOf in the tests).
+func writeSARIF(w io.Writer, r *Report, opts Options) error {
+	tool, inv, ruleIndex := sarifParts(r, opts)
+	s := newStreamWriter(w)
+	s.raw("{")
+	s.member(1, "$schema")
+	if err := s.value(1, sarifSchema); err != nil {
+		return err
+	}
+	s.raw(",")
+	s.member(1, "version")
+	if err := s.value(1, sarifVersion); err != nil {
+		return err
+	}
+	s.raw(",")
+	s.member(1, "runs")
+	s.raw("[\n    {")
+	s.member(3, "tool")
+	if err := s.value(3, &tool); err != nil {
+		return err
+	}
+	s.raw(",")
+	s.member(3, "invocations")
+	if err := s.array(3, 1, false, func(int) any { return &inv }); err != nil {
+		return err
+	}
+	s.raw(",")
+	s.member(3, "results")
+	if err := s.array(3, len(r.Findings), false, func(i int) any { return sarifResultOf(&r.Findings[i], ruleIndex) }); err != nil {
+		return err
+	}
+	s.raw("\n    }\n  ]\n}\n")
+	return s.flush()
+}
+
+func hasKey(m map[string]int, k string) bool {
+	_, ok := m[k]
+	return ok
 }
 
 // locations is the result's location: the file and line, or none when the
