@@ -93,5 +93,14 @@ func testRBACCLI(t *testing.T, cp *controlplane.ControlPlane, c kubernetes.Inter
 	if strings.Contains(out, `"name": "system:`) {
 		t.Errorf("risks reported default policy objects:\n%.2000s", out)
 	}
+	// Paging: the cluster's objects listed 3 at a time (dozens of pages of
+	// cluster roles alone) give the same report as 500 at a time.
+	code3, out3, errs3 := runKubeward("rbac", "risks", "--kubeconfig", kubeconfig, "--format", "json", "--chunk-size", "3")
+	if code3 != code || out3 != out {
+		t.Errorf("risks with --chunk-size 3: exit %d (stderr %q), want the report of the default chunk size (exit %d); output:\n%.2000s", code3, errs3, code, out3)
+	}
+	if code, _, errs := runKubeward("rbac", "risks", "--kubeconfig", kubeconfig, "--chunk-size", "-1"); code != 2 || !strings.Contains(errs, "--chunk-size -1") {
+		t.Errorf("--chunk-size -1: exit %d, stderr %q, want a usage error", code, errs)
+	}
 	t.Logf("kubeward rbac can-i/who-can/risks on the live cluster agree with it")
 }

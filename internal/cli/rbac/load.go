@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/tools/pager"
 
 	"github.com/kubeward/kubeward/internal/cli/clierr"
 	"github.com/kubeward/kubeward/internal/manifest"
@@ -25,12 +26,14 @@ type source struct {
 	kubeconfig      string
 	context         string
 	includeDefaults bool
+	chunkSize       int64
 }
 
 func (src *source) addFlags(fl *pflag.FlagSet) {
 	fl.StringArrayVarP(&src.files, "filename", "f", nil, "manifest file or directory to read RBAC objects from (repeatable; - for stdin); without -f the cluster of the kubeconfig is read")
 	fl.StringVar(&src.kubeconfig, "kubeconfig", "", "kubeconfig file of the cluster to read (default: $KUBECONFIG or ~/.kube/config)")
 	fl.StringVar(&src.context, "context", "", "kubeconfig context to use")
+	fl.Int64Var(&src.chunkSize, "chunk-size", 500, "without -f, list the cluster's objects in pages of this many (0: each kind in one response)")
 	fl.BoolVar(&src.includeDefaults, "include-defaults", true, "with -f, add the roles and bindings every kube-apiserver "+bootstrap.Version+" creates at start-up (system:basic-user, system:discovery, admin/edit/view, cluster-admin, ...)")
 }
 
@@ -53,6 +56,9 @@ func (src *source) load(stdin io.Reader) (*loaded, error) {
 	p := &rbac.Policy{}
 	out := &loaded{}
 	if len(src.files) == 0 {
+		if src.chunkSize < 0 {
+			return nil, clierr.Usage(fmt.Errorf("--chunk-size %d: want 0 or more", src.chunkSize))
+		}
 		if err := src.loadCluster(p); err != nil {
 			return nil, err
 		}
@@ -102,9 +108,12 @@ func (src *source) restClient() (kubernetes.Interface, error) {
 	return kubernetes.NewForConfig(cfg)
 }
 
-// loadCluster lists every object the engine uses. The cluster's own
-// aggregation controller has already computed aggregated roles, and its
-// default policy is part of what is listed.
+// loadCluster lists every object the engine uses, in pages of
+// src.chunkSize objects (client-go's pager, as kubectl pages), adding each
+// object to p as it arrives: a large cluster's pods are never held whole,
+// and managedFields, which the engine never reads, are dropped from what p
+// keeps. The cluster's own aggregation controller has already computed
+// aggregated roles, and its default policy is part of what is listed.
 func (src *source) loadCluster(p *rbac.Policy) error {
 	c, err := src.restClient()
 	if err != nil {
@@ -112,70 +121,51 @@ func (src *source) loadCluster(p *rbac.Policy) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	opts := metav1.ListOptions{}
-	var objs []runtime.Object
-	addAll := func(what string, list func() ([]runtime.Object, error)) {
+	type listFunc = func(context.Context, metav1.ListOptions) (runtime.Object, error)
+	for _, l := range []struct {
+		what string
+		list listFunc
+	}{
+		{"clusterroles", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return c.RbacV1().ClusterRoles().List(ctx, o)
+		}},
+		{"clusterrolebindings", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return c.RbacV1().ClusterRoleBindings().List(ctx, o)
+		}},
+		{"roles", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return c.RbacV1().Roles("").List(ctx, o)
+		}},
+		{"rolebindings", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return c.RbacV1().RoleBindings("").List(ctx, o)
+		}},
+		{"serviceaccounts", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return c.CoreV1().ServiceAccounts("").List(ctx, o)
+		}},
+		{"namespaces", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return c.CoreV1().Namespaces().List(ctx, o)
+		}},
+		{"resourcequotas", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return c.CoreV1().ResourceQuotas("").List(ctx, o)
+		}},
+		{"pods", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return c.CoreV1().Pods("").List(ctx, o)
+		}},
+	} {
+		pg := pager.New(l.list)
+		pg.PageSize = src.chunkSize
+		err := pg.EachListItemWithAlloc(ctx, metav1.ListOptions{}, func(o runtime.Object) error {
+			if m, ok := o.(metav1.Object); ok {
+				m.SetManagedFields(nil)
+			}
+			p.Add(o, rbac.Source{Cluster: true, Default: isBootstrap(o)})
+			return nil
+		})
 		if err != nil {
-			return
+			return fmt.Errorf("listing %s: %w", l.what, err)
 		}
-		var got []runtime.Object
-		got, err = list()
-		if err != nil {
-			err = fmt.Errorf("listing %s: %w", what, err)
-		}
-		objs = append(objs, got...)
-	}
-	addAll("clusterroles", func() ([]runtime.Object, error) {
-		l, err := c.RbacV1().ClusterRoles().List(ctx, opts)
-		return items(l, err, func(i int) runtime.Object { return &l.Items[i] }, func() int { return len(l.Items) })
-	})
-	addAll("clusterrolebindings", func() ([]runtime.Object, error) {
-		l, err := c.RbacV1().ClusterRoleBindings().List(ctx, opts)
-		return items(l, err, func(i int) runtime.Object { return &l.Items[i] }, func() int { return len(l.Items) })
-	})
-	addAll("roles", func() ([]runtime.Object, error) {
-		l, err := c.RbacV1().Roles("").List(ctx, opts)
-		return items(l, err, func(i int) runtime.Object { return &l.Items[i] }, func() int { return len(l.Items) })
-	})
-	addAll("rolebindings", func() ([]runtime.Object, error) {
-		l, err := c.RbacV1().RoleBindings("").List(ctx, opts)
-		return items(l, err, func(i int) runtime.Object { return &l.Items[i] }, func() int { return len(l.Items) })
-	})
-	addAll("serviceaccounts", func() ([]runtime.Object, error) {
-		l, err := c.CoreV1().ServiceAccounts("").List(ctx, opts)
-		return items(l, err, func(i int) runtime.Object { return &l.Items[i] }, func() int { return len(l.Items) })
-	})
-	addAll("namespaces", func() ([]runtime.Object, error) {
-		l, err := c.CoreV1().Namespaces().List(ctx, opts)
-		return items(l, err, func(i int) runtime.Object { return &l.Items[i] }, func() int { return len(l.Items) })
-	})
-	addAll("resourcequotas", func() ([]runtime.Object, error) {
-		l, err := c.CoreV1().ResourceQuotas("").List(ctx, opts)
-		return items(l, err, func(i int) runtime.Object { return &l.Items[i] }, func() int { return len(l.Items) })
-	})
-	addAll("pods", func() ([]runtime.Object, error) {
-		l, err := c.CoreV1().Pods("").List(ctx, opts)
-		return items(l, err, func(i int) runtime.Object { return &l.Items[i] }, func() int { return len(l.Items) })
-	})
-	if err != nil {
-		return err
-	}
-	for _, o := range objs {
-		p.Add(o, rbac.Source{Cluster: true, Default: isBootstrap(o)})
 	}
 	p.ServiceAccountsListed = true
 	return nil
-}
-
-func items(list any, err error, at func(int) runtime.Object, n func() int) ([]runtime.Object, error) {
-	if err != nil {
-		return nil, err
-	}
-	out := make([]runtime.Object, n())
-	for i := range out {
-		out[i] = at(i)
-	}
-	return out, nil
 }
 
 // isBootstrap reports whether a cluster object is part of the default policy.
