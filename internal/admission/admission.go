@@ -82,9 +82,10 @@ type Options struct {
 // read; see Options.NamespaceErrorPolicy.
 type NamespaceErrorPolicy string
 
+// The namespace error policies, named as a webhook's failurePolicy values.
 const (
-	NamespaceErrorFail   NamespaceErrorPolicy = "Fail"
-	NamespaceErrorIgnore NamespaceErrorPolicy = "Ignore"
+	NamespaceErrorFail   NamespaceErrorPolicy = "Fail"   // deny the pod (Kubernetes' behaviour)
+	NamespaceErrorIgnore NamespaceErrorPolicy = "Ignore" // admit the pod unchecked, and say so
 )
 
 // Admission decides Pod Security Admission requests. It is immutable after

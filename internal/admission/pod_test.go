@@ -37,10 +37,9 @@ func TestNamespaceErrorPolicy(t *testing.T) {
 		AnnotationError: `failed to lookup namespace "shop": connection refused`}}
 
 	for _, tc := range []struct {
-		policy          NamespaceErrorPolicy
-		wantPod         *Response
-		wantPodEvents   []string
-		wantDeployEvent string
+		policy        NamespaceErrorPolicy
+		wantPod       *Response
+		wantPodEvents []string
 	}{
 		{
 			// Fail: the response the differential tests prove equal to
