@@ -29,6 +29,23 @@ e2e:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/podsecurity ./internal/manifest ./internal/scan ./internal/admission ./internal/webhook ./internal/rbac
 
+## fuzz: every fuzz target in turn for FUZZTIME each (default 10s), e.g.
+## `make fuzz FUZZTIME=60s`. New inputs are minimized for at most 5s.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := \
+	internal/abac:FuzzParseLine \
+	internal/admission:FuzzParseConfig internal/admission:FuzzParseExemptions \
+	internal/manifest:FuzzDecode internal/manifest:FuzzToJSON \
+	internal/podsecurity:FuzzEvaluate \
+	internal/rbac:FuzzDecodeReviews \
+	internal/webhook:FuzzFastDecode internal/webhook:FuzzHandler internal/webhook:FuzzReviewEnvelope
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t#*:}; \
+		echo "== $$pkg $$fn"; \
+		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
+	done
+
 ## rules-doc: regenerate docs/rules.md from the rule registry.
 rules-doc:
 	$(GO) test ./internal/rules -run TestRulesDoc -update
