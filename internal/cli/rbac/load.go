@@ -121,35 +121,18 @@ func (src *source) loadCluster(p *rbac.Policy) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	type listFunc = func(context.Context, metav1.ListOptions) (runtime.Object, error)
 	for _, l := range []struct {
 		what string
-		list listFunc
+		list pager.ListPageFunc
 	}{
-		{"clusterroles", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return c.RbacV1().ClusterRoles().List(ctx, o)
-		}},
-		{"clusterrolebindings", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return c.RbacV1().ClusterRoleBindings().List(ctx, o)
-		}},
-		{"roles", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return c.RbacV1().Roles("").List(ctx, o)
-		}},
-		{"rolebindings", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return c.RbacV1().RoleBindings("").List(ctx, o)
-		}},
-		{"serviceaccounts", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return c.CoreV1().ServiceAccounts("").List(ctx, o)
-		}},
-		{"namespaces", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return c.CoreV1().Namespaces().List(ctx, o)
-		}},
-		{"resourcequotas", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return c.CoreV1().ResourceQuotas("").List(ctx, o)
-		}},
-		{"pods", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return c.CoreV1().Pods("").List(ctx, o)
-		}},
+		{"clusterroles", pageFunc(c.RbacV1().ClusterRoles().List)},
+		{"clusterrolebindings", pageFunc(c.RbacV1().ClusterRoleBindings().List)},
+		{"roles", pageFunc(c.RbacV1().Roles("").List)},
+		{"rolebindings", pageFunc(c.RbacV1().RoleBindings("").List)},
+		{"serviceaccounts", pageFunc(c.CoreV1().ServiceAccounts("").List)},
+		{"namespaces", pageFunc(c.CoreV1().Namespaces().List)},
+		{"resourcequotas", pageFunc(c.CoreV1().ResourceQuotas("").List)},
+		{"pods", pageFunc(c.CoreV1().Pods("").List)},
 	} {
 		pg := pager.New(l.list)
 		pg.PageSize = src.chunkSize
@@ -166,6 +149,11 @@ func (src *source) loadCluster(p *rbac.Policy) error {
 	}
 	p.ServiceAccountsListed = true
 	return nil
+}
+
+// pageFunc adapts a typed client's List to the pager.
+func pageFunc[L runtime.Object](list func(context.Context, metav1.ListOptions) (L, error)) pager.ListPageFunc {
+	return func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return list(ctx, o) }
 }
 
 // isBootstrap reports whether a cluster object is part of the default policy.
