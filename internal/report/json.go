@@ -17,6 +17,16 @@ func writeJSON(w io.Writer, r *Report) error {
 		return err
 	}
 	s.raw(",")
+	s.member(1, "warnings")
+	if err := s.array(1, len(r.Warnings), r.Warnings == nil, func(i int) any { return &r.Warnings[i] }); err != nil {
+		return err
+	}
+	s.raw(",")
+	s.member(1, "skipped")
+	if err := s.array(1, len(r.Skipped), r.Skipped == nil, func(i int) any { return &r.Skipped[i] }); err != nil {
+		return err
+	}
+	s.raw(",")
 	s.member(1, "summary")
 	if err := s.value(1, &r.Summary); err != nil {
 		return err

@@ -18,26 +18,55 @@ type InputError struct {
 	Message string `json:"message"`
 }
 
+// Skipped is a file passed over while walking a directory because it is
+// not a Kubernetes manifest (Helm values, CI configuration, ...) or not a
+// regular file, reported in the "skipped" array. It is not an error.
+type Skipped struct {
+	File   string `json:"file"`
+	Reason string `json:"reason"`
+}
+
 // Summary counts what a run saw. Findings counts every finding reported,
 // suppressed ones included; Suppressed counts those of them suppressed.
+// Warnings and Skipped count the "warnings" and "skipped" arrays.
 type Summary struct {
 	Objects    int `json:"objects"`
 	Findings   int `json:"findings"`
 	Suppressed int `json:"suppressed"`
 	Errors     int `json:"errors"`
+	Warnings   int `json:"warnings"`
+	Skipped    int `json:"skipped"`
 }
 
 // Report is the document every renderer prints: findings and input errors
 // in input order. Its JSON encoding is the public output contract.
+//
+// Warnings are input problems that Kubernetes tolerates (a duplicate
+// mapping key, decoded last-wins as kubectl does); they never change the
+// exit code. Skipped lists files passed over (see Skipped).
 type Report struct {
 	Findings []finding.Finding `json:"findings"`
 	Errors   []InputError      `json:"errors"`
+	Warnings []InputError      `json:"warnings"`
+	Skipped  []Skipped         `json:"skipped"`
 	Summary  Summary           `json:"summary"`
 }
 
 // New returns an empty report (with non-nil arrays, so JSON shows []).
 func New() *Report {
-	return &Report{Findings: []finding.Finding{}, Errors: []InputError{}}
+	return &Report{Findings: []finding.Finding{}, Errors: []InputError{}, Warnings: []InputError{}, Skipped: []Skipped{}}
+}
+
+// AddWarning records an input warning and counts it.
+func (r *Report) AddWarning(e InputError) {
+	r.Warnings = append(r.Warnings, e)
+	r.Summary.Warnings++
+}
+
+// AddSkipped records a skipped file and counts it.
+func (r *Report) AddSkipped(s Skipped) {
+	r.Skipped = append(r.Skipped, s)
+	r.Summary.Skipped++
 }
 
 // Add records a finding and counts it.
