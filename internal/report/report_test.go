@@ -111,7 +111,7 @@ func TestJSONContract(t *testing.T) {
 			t.Errorf("finding lacks %q", key)
 		}
 	}
-	want := map[string]int{"objects": 3, "findings": 2, "suppressed": 1, "errors": 1}
+	want := map[string]int{"objects": 3, "findings": 2, "suppressed": 1, "errors": 1, "warnings": 0, "skipped": 0}
 	if diff := cmp.Diff(want, doc.Summary); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
