@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubeward/kubeward/internal/cli/clierr"
+	"github.com/kubeward/kubeward/internal/cli/config"
 	rbaccmd "github.com/kubeward/kubeward/internal/cli/rbac"
 	scancmd "github.com/kubeward/kubeward/internal/cli/scan"
 	webhookcmd "github.com/kubeward/kubeward/internal/cli/webhook"
@@ -37,6 +38,16 @@ func Main(args []string, s Streams) int {
 		Long:          "kubeward checks Kubernetes objects against the Pod Security Standards, RBAC good practices and the rest of the Kubernetes security model, from manifests, admission requests or a live cluster.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	var configFile string
+	var noConfig bool
+	root.PersistentFlags().StringVar(&configFile, "config-file", "", "kubeward configuration file holding flag defaults (default: "+config.FileName+" in the working directory or its nearest parent that has one)")
+	root.PersistentFlags().BoolVar(&noConfig, "no-config-file", false, "do not read a configuration file")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if noConfig {
+			return nil
+		}
+		return applyConfig(root, cmd, configFile)
 	}
 	root.SetArgs(args)
 	root.SetIn(s.In)
@@ -65,6 +76,29 @@ func Main(args []string, s Streams) int {
 		return exit.Code
 	}
 	return clierr.CodeError
+}
+
+// applyConfig gives cmd's flags the defaults of the configuration file:
+// path, or the one found from the working directory upward. Problems with
+// the file are usage errors, all reported at once.
+func applyConfig(root, cmd *cobra.Command, path string) error {
+	if path == "" {
+		path = config.Find(".")
+		if path == "" {
+			return nil
+		}
+	}
+	f, err := config.Load(path)
+	if err == nil {
+		err = f.Check(root)
+	}
+	if err == nil {
+		err = f.Apply(cmd)
+	}
+	if err != nil {
+		return &clierr.ExitError{Code: clierr.CodeError, Err: err, Hint: "keys of " + config.FileName + " are command names and their long flag names; run kubeward --no-config-file to ignore it"}
+	}
+	return nil
 }
 
 // isCobraUsageError recognises the errors cobra itself returns for bad

@@ -6,6 +6,7 @@ package rules
 import (
 	"sync"
 
+	"github.com/kubeward/kubeward/internal/apiversions"
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/podsecurity"
 	"github.com/kubeward/kubeward/internal/rbac"
@@ -14,6 +15,7 @@ import (
 // all lists the rule sets of every engine. Add an engine's Rules here, once.
 func all() [][]finding.Rule {
 	return [][]finding.Rule{
+		apiversions.Rules(),
 		podsecurity.Rules(),
 		rbac.Rules(),
 	}

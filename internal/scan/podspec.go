@@ -2,8 +2,12 @@ package scan
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
+	appsv1beta1 "k8s.io/api/apps/v1beta1"
+	appsv1beta2 "k8s.io/api/apps/v1beta2"
 	batchv1 "k8s.io/api/batch/v1"
+	batchv1beta1 "k8s.io/api/batch/v1beta1"
 	corev1 "k8s.io/api/core/v1"
+	extensionsv1beta1 "k8s.io/api/extensions/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -44,6 +48,29 @@ func podTemplateOf(obj runtime.Object) (podTemplate, bool) {
 		return podTemplate{&o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, "spec.template."}, true
 	case *corev1.PodTemplate:
 		return podTemplate{&o.Template.ObjectMeta, &o.Template.Spec, "template."}, true
+	// API versions Kubernetes no longer serves: still evaluated, as their
+	// replacements are (the object layer reports them as removed).
+	case *extensionsv1beta1.Deployment:
+		return podTemplate{&o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, "spec.template."}, true
+	case *extensionsv1beta1.DaemonSet:
+		return podTemplate{&o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, "spec.template."}, true
+	case *extensionsv1beta1.ReplicaSet:
+		return podTemplate{&o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, "spec.template."}, true
+	case *appsv1beta1.Deployment:
+		return podTemplate{&o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, "spec.template."}, true
+	case *appsv1beta1.StatefulSet:
+		return podTemplate{&o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, "spec.template."}, true
+	case *appsv1beta2.Deployment:
+		return podTemplate{&o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, "spec.template."}, true
+	case *appsv1beta2.StatefulSet:
+		return podTemplate{&o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, "spec.template."}, true
+	case *appsv1beta2.DaemonSet:
+		return podTemplate{&o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, "spec.template."}, true
+	case *appsv1beta2.ReplicaSet:
+		return podTemplate{&o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, "spec.template."}, true
+	case *batchv1beta1.CronJob:
+		t := &o.Spec.JobTemplate.Spec.Template
+		return podTemplate{&t.ObjectMeta, &t.Spec, "spec.jobTemplate.spec.template."}, true
 	}
 	return podTemplate{}, false
 }

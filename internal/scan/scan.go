@@ -1,19 +1,19 @@
 // Package scan runs kubeward's rules over manifests: it reads objects with
-// internal/manifest, evaluates each with the rule engines (Pod Security per
-// object; RBAC risks across all objects once the walk is done), applies
-// suppressions and returns findings for internal/report to render.
+// internal/manifest, resolves what real repositories leave implicit (the
+// object layer: default namespaces, removed API versions, objects defined
+// in several files), hands each object to every rule family's analyzer,
+// applies suppressions and filters, and returns the report internal/report
+// renders.
 package scan
 
 import (
-	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/manifest"
 	"github.com/kubeward/kubeward/internal/podsecurity"
-	"github.com/kubeward/kubeward/internal/rbac"
-	"github.com/kubeward/kubeward/internal/rbac/bootstrap"
 	"github.com/kubeward/kubeward/internal/report"
 )
 
@@ -23,9 +23,16 @@ type Options struct {
 	PodSecurity podsecurity.LevelVersion
 	// Families restricts the run to these rule families; empty means all.
 	Families []string
+	// Disable lists rule IDs whose findings are not reported.
+	Disable []string
+	// MinSeverity drops findings below this severity; empty keeps all.
+	MinSeverity finding.Severity
 	// IgnoreSuppressions disables annotation-based suppression, so that
 	// workloads cannot exempt themselves.
 	IgnoreSuppressions bool
+	// Namespace is given to namespaced objects that have none, as
+	// `kubectl apply -n NAMESPACE` does; empty means "default".
+	Namespace string
 }
 
 // Scanner evaluates objects. It is not safe for concurrent use (it reuses
@@ -33,182 +40,165 @@ type Options struct {
 type Scanner struct {
 	opts      Options
 	registry  *finding.Registry
-	eval      *podsecurity.Evaluator
-	podSec    bool
-	level     string
-	version   string
-	checkRule map[string]finding.Rule
-	// policy collects the RBAC-relevant objects (roles, bindings, service
-	// accounts, namespaces, quotas, workload summaries) when the rbac family
-	// runs; its risks are cross-object, so they are computed after the walk.
-	policy *rbac.Policy
-	// laterSup holds the suppressions of objects with any, for Finish.
-	laterSup map[objectKey]suppressions
-	vbuf     []podsecurity.Violation
+	analyzers []Analyzer
+	cross     []CrossObjectAnalyzer
+	disabled  map[string]bool
+	minRank   int
+	objects   objectLayer
+	// pending holds what cross-object analyzers kept of the current file's
+	// objects until the file's bundle is known.
+	pending []pendingKeep
+	// laterSup holds the suppressions of objects with any, for the
+	// cross-object findings reported at Finish.
+	laterSup map[supKey]suppressions
 	report   *report.Report
 }
 
-// NewScanner validates opts against the registry (unknown families are an
-// error naming the known ones) and returns a scanner.
+type pendingKeep struct {
+	analyzer int
+	kept     any
+}
+
+// supKey identifies an object's document across the scan.
+type supKey struct {
+	file      string
+	line      int
+	kind      string
+	namespace string
+	name      string
+}
+
+// NewScanner validates opts against the registry (unknown families and
+// rules are errors naming the known ones) and returns a scanner.
 func NewScanner(registry *finding.Registry, opts Options) (*Scanner, error) {
 	known := registry.Families()
 	enabled := map[string]bool{}
 	for _, f := range opts.Families {
-		if !contains(known, f) {
+		if !slices.Contains(known, f) {
 			return nil, fmt.Errorf("unknown rule family %q (known: %s)", f, strings.Join(known, ", "))
 		}
 		enabled[f] = true
 	}
-	s := &Scanner{
-		opts:      opts,
-		registry:  registry,
-		eval:      podsecurity.Default,
-		podSec:    len(enabled) == 0 || enabled["pod-security"],
-		level:     opts.PodSecurity.Level.String(),
-		version:   opts.PodSecurity.Version.String(),
-		checkRule: map[string]finding.Rule{},
+	s := &Scanner{opts: opts, registry: registry, disabled: map[string]bool{}, report: report.New()}
+	for _, id := range opts.Disable {
+		if _, ok := registry.Lookup(id); !ok {
+			if slices.Contains(known, id) {
+				return nil, fmt.Errorf("--disable takes rule IDs, not families: %q is a family (use --rules to choose families)", id)
+			}
+			return nil, fmt.Errorf("cannot disable unknown rule %q (see 'kubeward rules')", id)
+		}
+		s.disabled[id] = true
 	}
-	for _, r := range registry.Rules() {
-		if fam, id, _ := strings.Cut(r.ID, "/"); fam == "pod-security" {
-			s.checkRule[id] = r
+	if opts.MinSeverity != "" {
+		s.minRank = opts.MinSeverity.Rank()
+	}
+	if s.opts.Namespace == "" {
+		s.opts.Namespace = "default"
+	}
+	all, err := newAnalyzers(registry, s.opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range all {
+		if len(enabled) > 0 && !enabled[a.Family()] {
+			continue
+		}
+		s.analyzers = append(s.analyzers, a)
+		if c, ok := a.(CrossObjectAnalyzer); ok {
+			s.cross = append(s.cross, c)
 		}
 	}
-	if len(enabled) == 0 || enabled["rbac"] {
-		// Answers must match a real cluster, which always has the default
-		// policy; risks are never reported on the default objects themselves.
-		s.policy = &rbac.Policy{}
-		objs, err := bootstrap.Objects()
-		if err != nil {
-			return nil, fmt.Errorf("default RBAC policy: %w", err)
-		}
-		for _, o := range objs {
-			s.policy.Add(o, rbac.Source{Default: true})
-		}
-	}
-	s.report = report.New()
+	s.objects.namespace = s.opts.Namespace
 	return s, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// Read scans every object under paths (see manifest.Reader.Read) and returns the report.
+// Read scans every object under paths (see manifest.Reader.Read) and
+// returns the report.
 func (s *Scanner) Read(r *manifest.Reader, paths []string) *report.Report {
 	_ = r.Read(paths, func(o *manifest.Object) error {
 		s.Object(o)
 		return nil
-	}, func(e *manifest.Error) {
-		s.report.AddError(report.InputError{File: e.File, Line: e.Line, Message: e.Err.Error()})
-	})
+	}, s.InputError)
 	s.Finish()
 	return s.report
 }
 
-// objectKey identifies an object across the scan.
-type objectKey struct{ kind, namespace, name string }
-
-// Finish runs the cross-object rules (RBAC risks) over everything scanned so
-// far and adds their findings; call it once, after the last Object. Read
-// calls it.
-func (s *Scanner) Finish() {
-	if s.policy == nil {
-		return
-	}
-	ix := rbac.NewIndex(s.policy, rbac.Options{Aggregate: true})
-	s.policy = nil
-	for _, err := range ix.Problems() {
-		var me *manifest.Error
-		if errors.As(err, &me) {
-			s.report.AddError(report.InputError{File: me.File, Line: me.Line, Message: me.Err.Error()})
-		} else {
-			s.report.AddError(report.InputError{Message: err.Error()})
-		}
-	}
-	for _, f := range ix.Risks(rbac.RiskOptions{}) {
-		s.laterSup[objectKey{f.Object.Kind, f.Object.Namespace, f.Object.Name}].apply(&f)
-		s.report.Add(f)
-	}
+// InputError records a problem reported by the manifest reader: an error,
+// or a warning when Kubernetes accepts the input all the same.
+func (s *Scanner) InputError(e *manifest.Error) {
+	s.report.AddError(report.InputError{File: e.File, Line: e.Line, Message: e.Err.Error()})
 }
 
 // Report returns what has been scanned so far.
 func (s *Scanner) Report() *report.Report { return s.report }
 
 // Object evaluates one object and records its findings.
-func (s *Scanner) Object(o *manifest.Object) {
+func (s *Scanner) Object(mo *manifest.Object) {
 	s.report.Summary.Objects++
-	pt, isPod := podTemplateOf(o.Object)
-	sup := s.suppressions(o, pt)
-	if s.policy != nil {
-		s.policy.Add(o.Object, rbac.Source{File: o.File, Line: o.Line})
-		if !sup.empty() {
-			// Cross-object findings come at Finish; keep the few objects'
-			// suppressions until then.
+	if mo.File != s.objects.file {
+		s.endFile()
+		s.objects.file = mo.File
+	}
+	o := s.objects.resolve(mo)
+	o.pod, o.hasPod = podTemplateOf(o.Object.Object)
+	o.sup = s.suppressions(o.Object, o.pod)
+	emit := s.emit
+	for _, a := range s.analyzers {
+		a.Object(o, emit)
+	}
+	if len(s.cross) > 0 {
+		kept := false
+		for i, c := range s.cross {
+			if k := c.Keep(o); k != nil {
+				s.pending = append(s.pending, pendingKeep{i, k})
+				kept = true
+			}
+		}
+		if kept && !o.sup.empty() {
 			if s.laterSup == nil {
-				s.laterSup = map[objectKey]suppressions{}
+				s.laterSup = map[supKey]suppressions{}
 			}
-			s.laterSup[objectKey{o.Kind, o.Namespace, o.Name}] = sup
-		}
-	}
-	if !s.podSec || !isPod {
-		return
-	}
-	// Evaluate what the API server would store. The object belongs to this
-	// scan for the duration of the callback, so defaulting happens in place.
-	podsecurity.ApplyDefaults(pt.spec)
-	s.vbuf = s.eval.AppendViolations(s.vbuf[:0], s.opts.PodSecurity, pt.meta, pt.spec)
-	ref := finding.ObjectRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
-	for i := range s.vbuf {
-		v := &s.vbuf[i]
-		rule, ok := s.checkRule[v.Check]
-		if !ok {
-			// The registry is built from the same checks; a missing rule is a
-			// programming error worth surfacing rather than hiding.
-			rule = finding.Rule{ID: "pod-security/" + v.Check, Severity: finding.SeverityHigh}
-		}
-		msg := v.Message()
-		fields := v.Fields
-		if len(fields) == 0 {
-			fields = []podsecurity.Field{{}}
-		}
-		for _, f := range fields {
-			fd := finding.Finding{
-				Rule:        rule.ID,
-				Severity:    rule.Severity,
-				Object:      ref,
-				File:        o.File,
-				Line:        o.Line,
-				Container:   f.Container,
-				Message:     msg,
-				Remediation: rule.Remediation,
-				PodSecurity: &finding.PodSecurityRef{Level: s.level, Version: s.version, Check: v.Check},
-			}
-			if f.Path != "" {
-				fd.Path = pt.prefix + f.Path
-				fd.Line = o.FieldLine(fd.Path)
-				fd.Remediation = remediation(fd.Path, f.Fix)
-			}
-			sup.apply(&fd)
-			s.report.Add(fd)
+			s.laterSup[supKey{o.File, o.Line, o.Kind, o.Namespace, o.Name}] = o.sup
 		}
 	}
 }
 
-// remediation renders a fix as the sentence users read.
-func remediation(path string, fix podsecurity.Fix) string {
-	switch fix.Op {
-	case podsecurity.FixSet:
-		return "set " + path + ": " + fix.Value
-	case podsecurity.FixRemove:
-		if fix.Value != "" {
-			return "remove " + path + " (" + fix.Value + ")"
-		}
-		return "remove " + path
+// endFile assigns the objects kept from the file just read to their bundle.
+func (s *Scanner) endFile() {
+	bundle := s.objects.endFile()
+	for _, p := range s.pending {
+		s.cross[p.analyzer].Add(p.kept, bundle)
 	}
-	return "change " + path
+	clear(s.pending)
+	s.pending = s.pending[:0]
+}
+
+// Finish runs the cross-object rules over everything scanned so far and
+// adds their findings; call it once, after the last Object. Read calls it.
+func (s *Scanner) Finish() {
+	s.endFile()
+	for _, c := range s.cross {
+		c.Finish(s.emit, func(p Problem) {
+			ie := report.InputError{File: p.File, Line: p.Line, Message: p.Message}
+			if p.Warning {
+				s.report.AddWarning(ie)
+			} else {
+				s.report.AddError(ie)
+			}
+		})
+	}
+}
+
+// emit filters a finding (disabled rules, severity threshold), applies the
+// suppressions of the object it is about and records it.
+func (s *Scanner) emit(o *Object, f finding.Finding) {
+	if s.disabled[f.Rule] || f.Severity.Rank() < s.minRank {
+		return
+	}
+	if o != nil {
+		o.sup.apply(&f)
+	} else if s.laterSup != nil {
+		s.laterSup[supKey{f.File, f.Line, f.Object.Kind, f.Object.Namespace, f.Object.Name}].apply(&f)
+	}
+	s.report.Add(f)
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/kubeward/kubeward/internal/buildinfo"
 	"github.com/kubeward/kubeward/internal/cli/clierr"
+	"github.com/kubeward/kubeward/internal/cli/output"
+	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/manifest"
 	"github.com/kubeward/kubeward/internal/podsecurity"
 	"github.com/kubeward/kubeward/internal/report"
@@ -23,9 +25,15 @@ import (
 
 type flags struct {
 	podSecurity        string
-	formats            []string
-	outputs            []string
+	out                *output.Flags
+	sarifRoot          string
 	rules              []string
+	disable            []string
+	severity           string
+	failOn             string
+	exitZero           bool
+	namespace          string
+	exclude            []string
 	ignoreSuppressions bool
 	color              string
 }
@@ -39,67 +47,51 @@ func NewCommand(s clierr.Streams) *cobra.Command {
 		Long: `Scan reads Kubernetes manifests (YAML or JSON; multi-document files, List
 kinds; directories recursively; - for stdin) and checks every object against
 the Pod Security Standards (workloads on their pod template, as Kubernetes
-does) and, across all the objects read, the RBAC good-practice risks (as
-'kubeward rbac risks -f' does, with Kubernetes' default policy added).
+does), the API versions Kubernetes still serves and, across the objects
+read, the RBAC good-practice risks (as 'kubeward rbac risks -f' does, with
+Kubernetes' default policy added).
 
-Exit codes: 0 no unsuppressed findings, 1 findings, 2 usage or input errors.
+Real repositories are taken as they are: namespaced objects without a
+namespace get the one of -n (as kubectl apply -n would); files that define
+the same objects (install.yaml beside ha/install.yaml, one manifest per
+cloud) are judged as separate bundles by the cross-object rules; YAML files
+met in a directory that are not Kubernetes manifests (Helm values, CI
+configuration) are skipped and listed, not errors.
+
+Exit codes: 0 no unsuppressed findings at or above --fail-on, 1 findings,
+2 usage or input errors (errors win; --exit-zero turns 1 into 0).
 
 Suppress a finding with an annotation on the object (or its pod template),
 with the reason as its value:
   ignore-check.kubeward.io/pod-security.runAsNonRoot: "legacy image, JIRA-123"
   web.ignore-check.kubeward.io/pod-security.capabilities_restricted: "needs NET_BIND_SERVICE"
 (the second form covers only container "web"). --ignore-suppressions turns
-annotation suppression off.`,
+annotation suppression off.
+
+Flag defaults can be kept in .kubeward.yaml (see 'kubeward --help').`,
 		Example: `  kubeward scan examples/
   kubeward scan --pod-security baseline:v1.30 deploy.yaml
   kubectl get deploy -A -o yaml | kubeward scan -
-  kubeward scan manifests/ --format text --format sarif --output - --output kubeward.sarif`,
+  kubeward scan manifests/ -o json
+  kubeward scan manifests/ -o text -o sarif --output-file - --output-file kubeward.sarif
+  kubeward scan . --exclude '**/testdata/**' --fail-on high --disable rbac/sa-token-automount`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return run(s, f, args) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.podSecurity, "pod-security", "restricted:latest", "Pod Security level and version pods must meet: LEVEL[:VERSION], LEVEL baseline or restricted, VERSION latest or v1.N")
-	fl.StringArrayVar(&f.formats, "format", nil, "output format: text, json, sarif or junit (repeatable; pairs with --output in order; default text)")
-	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "file to write the matching --format to (repeatable; - or absent means stdout)")
+	f.out = output.Register(fl, "text", "text", "json", "sarif", "junit")
+	fl.StringVar(&f.sarifRoot, "sarif-root", "", "directory SARIF artifact URIs are relative to (default: the working directory)")
 	fl.StringSliceVar(&f.rules, "rules", nil, "rule families to run, comma-separated (default: all; see 'kubeward rules')")
+	fl.StringSliceVar(&f.disable, "disable", nil, "rule IDs not to report, comma-separated or repeated (e.g. rbac/sa-token-automount)")
+	fl.StringVar(&f.severity, "severity", "info", "report only findings of this severity or higher: info, low, medium, high, critical")
+	fl.StringVar(&f.failOn, "fail-on", "info", "exit 1 only for unsuppressed findings of this severity or higher")
+	fl.BoolVar(&f.exitZero, "exit-zero", false, "exit 0 even when there are findings (input errors still exit 2)")
+	fl.StringVarP(&f.namespace, "namespace", "n", "default", "namespace of namespaced objects that have none, as kubectl apply -n")
+	fl.StringArrayVar(&f.exclude, "exclude", nil, "glob of paths not to read while walking directories (repeatable; ** matches any directories, e.g. '**/testdata/**')")
 	fl.BoolVar(&f.ignoreSuppressions, "ignore-suppressions", false, "ignore ignore-check.kubeward.io annotations, so workloads cannot exempt themselves")
 	fl.StringVar(&f.color, "color", "auto", "colour text output: auto (only on a terminal, unless NO_COLOR is set), always or never")
 	return cmd
-}
-
-type output struct {
-	format report.Format
-	path   string // "" or "-" for stdout
-}
-
-func parseOutputs(f *flags) ([]output, error) {
-	formats := f.formats
-	if len(formats) == 0 {
-		formats = []string{string(report.FormatText)}
-	}
-	if len(f.outputs) > len(formats) {
-		return nil, fmt.Errorf("%d --output values but %d --format values: give one --format per --output", len(f.outputs), len(formats))
-	}
-	var outs []output
-	stdout := 0
-	for i, name := range formats {
-		format, err := report.ParseFormat(name)
-		if err != nil {
-			return nil, err
-		}
-		o := output{format: format}
-		if i < len(f.outputs) {
-			o.path = f.outputs[i]
-		}
-		if o.path == "" || o.path == "-" {
-			stdout++
-		}
-		outs = append(outs, o)
-	}
-	if stdout > 1 {
-		return nil, errors.New("more than one --format writes to stdout: give each extra format an --output file")
-	}
-	return outs, nil
 }
 
 func run(s clierr.Streams, f *flags, paths []string) error {
@@ -110,7 +102,7 @@ func run(s clierr.Streams, f *flags, paths []string) error {
 	if lv.Level == podsecurity.LevelPrivileged {
 		return clierr.Usage(errors.New("--pod-security: privileged allows everything; choose baseline or restricted"))
 	}
-	outs, err := parseOutputs(f)
+	targets, err := f.out.Targets()
 	if err != nil {
 		return clierr.Usage(err)
 	}
@@ -118,52 +110,71 @@ func run(s clierr.Streams, f *flags, paths []string) error {
 	if err != nil {
 		return clierr.Usage(err)
 	}
+	minSev, err := finding.ParseSeverity(f.severity)
+	if err != nil {
+		return clierr.Usage(fmt.Errorf("--severity: %w", err))
+	}
+	failOn, err := finding.ParseSeverity(f.failOn)
+	if err != nil {
+		return clierr.Usage(fmt.Errorf("--fail-on: %w", err))
+	}
 	registry := rules.Builtin()
 	scanner, err := scan.NewScanner(registry, scan.Options{
 		PodSecurity:        lv,
 		Families:           f.rules,
+		Disable:            f.disable,
+		MinSeverity:        minSev,
 		IgnoreSuppressions: f.ignoreSuppressions,
+		Namespace:          f.namespace,
 	})
 	if err != nil {
 		return clierr.Usage(err)
 	}
-	rep := scanner.Read(&manifest.Reader{Stdin: s.In}, paths)
+	reader := &manifest.Reader{Stdin: s.In}
+	// Destinations are checked before the scan, so a typo in a path does not
+	// cost a whole run.
+	w, err := output.Open(s.Out, targets)
+	if err != nil {
+		return clierr.Usage(err)
+	}
+	defer w.Close()
+	rep := scanner.Read(reader, paths)
 	title := lv.String()
 	if len(f.rules) > 0 && !slices.Contains(f.rules, "pod-security") {
 		title = strings.Join(f.rules, ",")
 	}
 	opts := report.Options{Color: color, Version: buildinfo.Version(), Registry: registry, Title: title}
-	for _, o := range outs {
-		if err := writeOutput(s.Out, o, rep, opts); err != nil {
-			return err
+	for i, t := range targets {
+		o := opts
+		if !t.Stdout() {
+			o.Color = false
 		}
+		format, _ := report.ParseFormat(t.Format)
+		if err := w.Write(i, func(out io.Writer) error { return report.Write(out, format, rep, o) }); err != nil {
+			return &clierr.ExitError{Code: clierr.CodeError, Err: err}
+		}
+	}
+	if err := w.Commit(); err != nil {
+		return &clierr.ExitError{Code: clierr.CodeError, Err: err}
 	}
 	switch {
 	case rep.Summary.Errors > 0:
 		return clierr.Failed()
-	case rep.Unsuppressed() > 0:
+	case !f.exitZero && failing(rep, failOn) > 0:
 		return clierr.Findings()
 	}
 	return nil
 }
 
-func writeOutput(stdout io.Writer, o output, rep *report.Report, opts report.Options) error {
-	if o.path == "" || o.path == "-" {
-		return report.Write(stdout, o.format, rep, opts)
+// failing counts the unsuppressed findings at or above min.
+func failing(rep *report.Report, min finding.Severity) int {
+	n := 0
+	for i := range rep.Findings {
+		if !rep.Findings[i].Suppressed && rep.Findings[i].Severity.Rank() >= min.Rank() {
+			n++
+		}
 	}
-	opts.Color = false
-	file, err := os.Create(o.path)
-	if err != nil {
-		return &clierr.ExitError{Code: clierr.CodeError, Err: fmt.Errorf("writing %s output: %w", o.format, err)}
-	}
-	if err := report.Write(file, o.format, rep, opts); err != nil {
-		file.Close()
-		return &clierr.ExitError{Code: clierr.CodeError, Err: fmt.Errorf("writing %s: %w", o.path, err)}
-	}
-	if err := file.Close(); err != nil {
-		return &clierr.ExitError{Code: clierr.CodeError, Err: fmt.Errorf("writing %s: %w", o.path, err)}
-	}
-	return nil
+	return n
 }
 
 func useColor(mode string, w io.Writer) (bool, error) {

@@ -1,0 +1,265 @@
+package scan
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/kubeward/kubeward/internal/apiversions"
+	"github.com/kubeward/kubeward/internal/finding"
+	"github.com/kubeward/kubeward/internal/manifest"
+	"github.com/kubeward/kubeward/internal/podsecurity"
+	"github.com/kubeward/kubeward/internal/rbac"
+	"github.com/kubeward/kubeward/internal/rbac/bootstrap"
+)
+
+// newAnalyzers returns one analyzer per built-in rule family, in the order
+// their findings are reported for an object.
+func newAnalyzers(registry *finding.Registry, opts Options) ([]Analyzer, error) {
+	ps := &podSecurityAnalyzer{
+		lv:        opts.PodSecurity,
+		eval:      podsecurity.Default,
+		level:     opts.PodSecurity.Level.String(),
+		version:   opts.PodSecurity.Version.String(),
+		checkRule: map[string]finding.Rule{},
+	}
+	for _, r := range registry.Rules() {
+		if fam, id, _ := strings.Cut(r.ID, "/"); fam == podsecurity.RuleFamily {
+			ps.checkRule[id] = r
+		}
+	}
+	defaults, err := bootstrap.Objects()
+	if err != nil {
+		return nil, fmt.Errorf("default RBAC policy: %w", err)
+	}
+	api, _ := registry.Lookup(apiversions.RuleRemovedVersion)
+	return []Analyzer{
+		&apiAnalyzer{rule: api},
+		ps,
+		&rbacAnalyzer{defaults: defaults},
+	}, nil
+}
+
+// apiAnalyzer reports objects in API versions Kubernetes no longer serves.
+type apiAnalyzer struct{ rule finding.Rule }
+
+func (a *apiAnalyzer) Family() string { return "api" }
+
+func (a *apiAnalyzer) Object(o *Object, emit Emit) {
+	if o.RemovedIn == "" {
+		return
+	}
+	emit(o, finding.Finding{
+		Rule:        a.rule.ID,
+		Severity:    a.rule.Severity,
+		Object:      ref(o),
+		File:        o.File,
+		Line:        o.FieldLine("apiVersion"),
+		Path:        "apiVersion",
+		Message:     fmt.Sprintf("%s %s is no longer served since Kubernetes %s (use %s)", o.APIVersion, o.Kind, o.RemovedIn, o.Replacement),
+		Remediation: a.rule.Remediation,
+	})
+}
+
+func ref(o *Object) finding.ObjectRef {
+	return finding.ObjectRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+}
+
+// podSecurityAnalyzer evaluates pods and pod templates against the chosen
+// Pod Security level and version.
+type podSecurityAnalyzer struct {
+	lv        podsecurity.LevelVersion
+	eval      *podsecurity.Evaluator
+	level     string
+	version   string
+	checkRule map[string]finding.Rule
+	vbuf      []podsecurity.Violation
+	bbuf      []podsecurity.Violation
+}
+
+func (a *podSecurityAnalyzer) Family() string { return podsecurity.RuleFamily }
+
+func (a *podSecurityAnalyzer) Object(o *Object, emit Emit) {
+	if !o.hasPod {
+		return
+	}
+	pt := o.pod
+	// Evaluate what the API server would store. The object belongs to this
+	// scan for the duration of the callback, so defaulting happens in place.
+	if pt.prefix == "" {
+		podsecurity.ApplyDefaults(pt.spec)
+	} else {
+		podsecurity.ApplyTemplateDefaults(pt.spec)
+	}
+	a.vbuf = a.eval.AppendViolations(a.vbuf[:0], a.lv, pt.meta, pt.spec)
+	if len(a.vbuf) == 0 {
+		return
+	}
+	baseline := a.baselineSeverities(pt)
+	r := ref(o)
+	for i := range a.vbuf {
+		v := &a.vbuf[i]
+		rule, ok := a.checkRule[v.Check]
+		if !ok {
+			// The registry is built from the same checks; a missing rule is a
+			// programming error worth surfacing rather than hiding.
+			rule = finding.Rule{ID: podsecurity.RuleFamily + "/" + v.Check, Severity: finding.SeverityHigh}
+		}
+		msg := v.Message()
+		fields := v.Fields
+		if len(fields) == 0 {
+			fields = []podsecurity.Field{{}}
+		}
+		for _, f := range fields {
+			fd := finding.Finding{
+				Rule:        rule.ID,
+				Severity:    rule.Severity,
+				Object:      r,
+				File:        o.File,
+				Line:        o.Line,
+				Container:   f.Container,
+				Message:     msg,
+				Remediation: rule.Remediation,
+				PodSecurity: &finding.PodSecurityRef{Level: a.level, Version: a.version, Check: v.Check},
+			}
+			if f.Path != "" {
+				fd.Path = pt.prefix + f.Path
+				fd.Line = o.FieldLine(fd.Path)
+				fd.Remediation = remediation(fd.Path, f.Fix)
+				if sev, ok := baseline.severity(f.Path); ok && sev.Rank() > fd.Severity.Rank() {
+					fd.Severity = sev
+				}
+			}
+			emit(o, fd)
+		}
+	}
+}
+
+// baselineFields maps the fields a pod violates at baseline to the
+// severity of the baseline check they violate.
+type baselineFields map[string]finding.Severity
+
+// severity returns the baseline severity of path, or of a field it
+// contains or is contained in (a restricted check may name
+// spec.volumes[0] where the baseline one names spec.volumes[0].hostPath).
+func (b baselineFields) severity(path string) (finding.Severity, bool) {
+	if b == nil {
+		return "", false
+	}
+	if s, ok := b[path]; ok {
+		return s, true
+	}
+	for p, s := range b {
+		if strings.HasPrefix(p, path+".") || strings.HasPrefix(path, p+".") || strings.HasPrefix(p, path+"[") || strings.HasPrefix(path, p+"[") {
+			return s, true
+		}
+	}
+	return "", false
+}
+
+// baselineSeverities makes severity follow the risk, not the level: at
+// restricted, a hostPath volume is reported by restrictedVolumes and an
+// added SYS_ADMIN by capabilities_restricted, checks that replace their
+// baseline counterparts and carry a lower severity. A field that baseline
+// also forbids keeps the baseline check's severity, so the same manifest
+// gets the same severity at either level. Only restricted runs with
+// violations pay for the second evaluation.
+func (a *podSecurityAnalyzer) baselineSeverities(pt podTemplate) baselineFields {
+	if a.lv.Level != podsecurity.LevelRestricted {
+		return nil
+	}
+	a.bbuf = a.eval.AppendViolations(a.bbuf[:0], podsecurity.LevelVersion{Level: podsecurity.LevelBaseline, Version: a.lv.Version}, pt.meta, pt.spec)
+	if len(a.bbuf) == 0 {
+		return nil
+	}
+	b := baselineFields{}
+	for i := range a.bbuf {
+		v := &a.bbuf[i]
+		sev := a.checkRule[v.Check].Severity
+		for _, f := range v.Fields {
+			if f.Path != "" && sev.Rank() > b[f.Path].Rank() {
+				b[f.Path] = sev
+			}
+		}
+	}
+	return b
+}
+
+// remediation renders a fix as the sentence users read.
+func remediation(path string, fix podsecurity.Fix) string {
+	switch fix.Op {
+	case podsecurity.FixSet:
+		return "set " + path + ": " + fix.Value
+	case podsecurity.FixRemove:
+		if fix.Value != "" {
+			return "remove " + path + " (" + fix.Value + ")"
+		}
+		return "remove " + path
+	}
+	return "change " + path
+}
+
+// rbacAnalyzer runs the RBAC good-practice risks over the RBAC objects,
+// service accounts, namespaces, quotas and workloads of each bundle,
+// together with Kubernetes' default policy (a real cluster always has it;
+// risks are never reported on the default objects themselves).
+type rbacAnalyzer struct {
+	defaults []runtime.Object
+	bundles  []*rbac.Policy
+}
+
+type rbacKept struct {
+	obj runtime.Object
+	src rbac.Source
+}
+
+func (a *rbacAnalyzer) Family() string { return "rbac" }
+
+func (a *rbacAnalyzer) Object(*Object, Emit) {}
+
+func (a *rbacAnalyzer) Keep(o *Object) any {
+	switch o.Object.Object.(type) {
+	case *rbacv1.Role, *rbacv1.ClusterRole, *rbacv1.RoleBinding, *rbacv1.ClusterRoleBinding,
+		*corev1.ServiceAccount, *corev1.Namespace, *corev1.ResourceQuota,
+		*corev1.Pod, *corev1.ReplicationController, *appsv1.Deployment, *appsv1.ReplicaSet,
+		*appsv1.StatefulSet, *appsv1.DaemonSet, *batchv1.Job, *batchv1.CronJob:
+		return rbacKept{o.Object.Object, rbac.Source{File: o.File, Line: o.Line}}
+	}
+	return nil
+}
+
+func (a *rbacAnalyzer) Add(kept any, bundle int) {
+	for len(a.bundles) <= bundle {
+		p := &rbac.Policy{}
+		for _, d := range a.defaults {
+			p.Add(d, rbac.Source{Default: true})
+		}
+		a.bundles = append(a.bundles, p)
+	}
+	k := kept.(rbacKept)
+	a.bundles[bundle].Add(k.obj, k.src)
+}
+
+func (a *rbacAnalyzer) Finish(emit Emit, problem func(Problem)) {
+	for i, p := range a.bundles {
+		a.bundles[i] = nil
+		ix := rbac.NewIndex(p, rbac.Options{Aggregate: true})
+		for _, err := range ix.Problems() {
+			var me *manifest.Error
+			if errors.As(err, &me) {
+				problem(Problem{File: me.File, Line: me.Line, Message: me.Err.Error()})
+			} else {
+				problem(Problem{Message: err.Error()})
+			}
+		}
+		for _, f := range ix.Risks(rbac.RiskOptions{}) {
+			emit(nil, f)
+		}
+	}
+}

@@ -1,0 +1,185 @@
+package scan
+
+import (
+	"encoding/json"
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/kubeward/kubeward/internal/apiversions"
+	"github.com/kubeward/kubeward/internal/manifest"
+)
+
+// objectLayer resolves, once for every analyzer, what real repositories
+// leave implicit:
+//
+//   - Namespaced objects without metadata.namespace are meant for
+//     `kubectl apply -n NAMESPACE`: they get the scan's namespace (-n,
+//     default "default"). Cluster-scoped kinds, and kinds whose scope is
+//     unknown (custom resources), are left alone.
+//   - Objects in API versions Kubernetes no longer serves are marked with
+//     the version that removed them; workloads keep being evaluated on
+//     their pod template, and RBAC objects of rbac.authorization.k8s.io
+//     v1beta1/v1alpha1 are converted to v1 (the same fields) so the RBAC
+//     rules see them.
+//   - Files are grouped into bundles for the cross-object rules (see
+//     bundler).
+type objectLayer struct {
+	namespace string
+	file      string
+	bundles   bundler
+}
+
+func (l *objectLayer) resolve(mo *manifest.Object) *Object {
+	o := &Object{Object: mo}
+	if mo.Namespace == "" && namespaced(mo.APIVersion, mo.Kind) {
+		if m, err := meta.Accessor(mo.Object); err == nil {
+			m.SetNamespace(l.namespace)
+			mo.Namespace = l.namespace
+			o.DefaultedNamespace = true
+		}
+	}
+	if r, ok := apiversions.Removed(mo.APIVersion, mo.Kind); ok {
+		o.RemovedIn, o.Replacement = r.RemovedIn, r.Replacement
+		if conv := convertRBAC(mo.Object); conv != nil {
+			mo.Object = conv
+		}
+	}
+	name := mo.Name
+	if name != "" {
+		l.bundles.add(mo.Kind + "/" + mo.Namespace + "/" + name)
+	}
+	return o
+}
+
+// endFile closes the current file and returns its bundle.
+func (l *objectLayer) endFile() int { return l.bundles.endFile() }
+
+// convertRBAC returns the rbac.authorization.k8s.io/v1 form of an RBAC
+// object of a removed version (v1alpha1 and v1beta1 have the same fields,
+// under other Go types), or nil for any other object.
+func convertRBAC(obj runtime.Object) runtime.Object {
+	var out runtime.Object
+	switch obj.GetObjectKind().GroupVersionKind().Kind {
+	case "Role":
+		out = &rbacv1.Role{}
+	case "ClusterRole":
+		out = &rbacv1.ClusterRole{}
+	case "RoleBinding":
+		out = &rbacv1.RoleBinding{}
+	case "ClusterRoleBinding":
+		out = &rbacv1.ClusterRoleBinding{}
+	default:
+		return nil
+	}
+	if obj.GetObjectKind().GroupVersionKind().Group != rbacv1.GroupName {
+		return nil
+	}
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return nil
+	}
+	out.GetObjectKind().SetGroupVersionKind(rbacv1.SchemeGroupVersion.WithKind(obj.GetObjectKind().GroupVersionKind().Kind))
+	return out
+}
+
+// bundler groups files into bundles for the cross-object rules.
+//
+// A repository often holds alternatives side by side: install.yaml and
+// ha/install.yaml, one manifest per cloud provider, overlays. Each defines
+// the same objects and is applied alone. Merging them would make one copy
+// replace the other (findings would name only the last file, and a
+// binding in one file would be judged with a role of another), so a file
+// that defines an object an earlier file of its bundle already defines
+// starts a later bundle instead. Precisely: a file's bundle is the lowest
+// index above every bundle that already holds one of its objects (kind,
+// namespace and name); files that conflict with nothing stay together in
+// bundle 0, so objects split over several files (a role here, its binding
+// there) are judged together. Files are taken in input order, so the
+// grouping is deterministic, and it costs one map look-up per object.
+// Objects defined twice within one file are not split: the later one
+// replaces the earlier, as kubectl apply of that file would.
+type bundler struct {
+	// next[key] is the lowest bundle a later file with key may join.
+	next map[string]int
+	keys []string // of the current file
+}
+
+func (b *bundler) add(key string) { b.keys = append(b.keys, key) }
+
+func (b *bundler) endFile() int {
+	if b.next == nil {
+		b.next = map[string]int{}
+	}
+	bundle := 0
+	for _, k := range b.keys {
+		bundle = max(bundle, b.next[k])
+	}
+	for _, k := range b.keys {
+		b.next[k] = bundle + 1
+	}
+	b.keys = b.keys[:0]
+	return bundle
+}
+
+// namespaced reports whether objects of apiVersion/kind live in a
+// namespace: false for Kubernetes' cluster-scoped kinds and for kinds
+// kubeward does not know (custom resources, whose scope is declared by
+// their CustomResourceDefinition).
+func namespaced(apiVersion, kind string) bool {
+	group, _, _ := strings.Cut(apiVersion, "/")
+	if !strings.Contains(apiVersion, "/") {
+		group = ""
+	}
+	scope, ok := scopes[group+"/"+kind]
+	return ok && scope
+}
+
+// scopes lists the built-in kinds by group/kind: true for namespaced,
+// false for cluster-scoped (from kube-apiserver's discovery).
+var scopes = map[string]bool{
+	"/Pod": true, "/Service": true, "/ConfigMap": true, "/Secret": true,
+	"/ServiceAccount": true, "/PersistentVolumeClaim": true, "/ReplicationController": true,
+	"/PodTemplate": true, "/Endpoints": true, "/LimitRange": true, "/ResourceQuota": true,
+	"/Event": true, "/Binding": true,
+	"/Namespace": false, "/Node": false, "/PersistentVolume": false, "/ComponentStatus": false,
+	"apps/Deployment": true, "apps/ReplicaSet": true, "apps/StatefulSet": true,
+	"apps/DaemonSet": true, "apps/ControllerRevision": true,
+	"extensions/Deployment": true, "extensions/ReplicaSet": true, "extensions/DaemonSet": true,
+	"extensions/Ingress": true, "extensions/NetworkPolicy": true, "extensions/PodSecurityPolicy": false,
+	"batch/Job": true, "batch/CronJob": true,
+	"autoscaling/HorizontalPodAutoscaler": true,
+	"policy/PodDisruptionBudget":          true, "policy/PodSecurityPolicy": false,
+	"networking.k8s.io/NetworkPolicy": true, "networking.k8s.io/Ingress": true,
+	"networking.k8s.io/IngressClass": false, "networking.k8s.io/IPAddress": false,
+	"networking.k8s.io/ServiceCIDR":  false,
+	"discovery.k8s.io/EndpointSlice": true,
+	"events.k8s.io/Event":            true,
+	"coordination.k8s.io/Lease":      true,
+	"rbac.authorization.k8s.io/Role": true, "rbac.authorization.k8s.io/RoleBinding": true,
+	"rbac.authorization.k8s.io/ClusterRole": false, "rbac.authorization.k8s.io/ClusterRoleBinding": false,
+	"storage.k8s.io/StorageClass": false, "storage.k8s.io/CSIDriver": false,
+	"storage.k8s.io/CSINode": false, "storage.k8s.io/VolumeAttachment": false,
+	"storage.k8s.io/CSIStorageCapacity": true, "storage.k8s.io/VolumeAttributesClass": false,
+	"scheduling.k8s.io/PriorityClass":                               false,
+	"node.k8s.io/RuntimeClass":                                      false,
+	"certificates.k8s.io/CertificateSigningRequest":                 false,
+	"certificates.k8s.io/ClusterTrustBundle":                        false,
+	"admissionregistration.k8s.io/ValidatingWebhookConfiguration":   false,
+	"admissionregistration.k8s.io/MutatingWebhookConfiguration":     false,
+	"admissionregistration.k8s.io/ValidatingAdmissionPolicy":        false,
+	"admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding": false,
+	"admissionregistration.k8s.io/MutatingAdmissionPolicy":          false,
+	"admissionregistration.k8s.io/MutatingAdmissionPolicyBinding":   false,
+	"apiextensions.k8s.io/CustomResourceDefinition":                 false,
+	"apiregistration.k8s.io/APIService":                             false,
+	"flowcontrol.apiserver.k8s.io/FlowSchema":                       false,
+	"flowcontrol.apiserver.k8s.io/PriorityLevelConfiguration":       false,
+	"resource.k8s.io/DeviceClass":                                   false, "resource.k8s.io/ResourceClaim": true,
+	"resource.k8s.io/ResourceClaimTemplate": true, "resource.k8s.io/ResourceSlice": false,
+}
