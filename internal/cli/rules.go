@@ -8,18 +8,26 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubeward/kubeward/internal/cli/clierr"
+	"github.com/kubeward/kubeward/internal/cli/output"
 	"github.com/kubeward/kubeward/internal/rules"
 )
 
 func newRulesCommand(s clierr.Streams) *cobra.Command {
-	var format string
+	var out *output.Flags
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "List every built-in rule with its severity",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
+			targets, err := out.Targets()
+			if err != nil {
+				return clierr.Usage(err)
+			}
+			if len(targets) != 1 || !targets[0].Stdout() {
+				return clierr.Usage(fmt.Errorf("rules writes one format to stdout"))
+			}
 			reg := rules.Builtin()
-			switch format {
+			switch targets[0].Format {
 			case "text":
 				tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "RULE\tSEVERITY\tTITLE")
@@ -46,9 +54,9 @@ func newRulesCommand(s clierr.Streams) *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(out)
 			}
-			return clierr.Usage(fmt.Errorf("--format: unknown format %q (want text, json or markdown)", format))
+			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "text, json or markdown")
+	out = output.Register(cmd.Flags(), "text", "text", "json", "markdown")
 	return cmd
 }

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/tools/pager"
 
 	"github.com/kubeward/kubeward/internal/cli/clierr"
+	"github.com/kubeward/kubeward/internal/kinds"
 	"github.com/kubeward/kubeward/internal/manifest"
 	"github.com/kubeward/kubeward/internal/rbac"
 	"github.com/kubeward/kubeward/internal/rbac/bootstrap"
@@ -27,6 +28,9 @@ type source struct {
 	context         string
 	includeDefaults bool
 	chunkSize       int64
+	// namespace is given to namespaced objects of -f that have none, as
+	// kubectl apply -n does; empty means "default".
+	namespace string
 }
 
 func (src *source) addFlags(fl *pflag.FlagSet) {
@@ -81,7 +85,12 @@ func (src *source) load(stdin io.Reader) (*loaded, error) {
 		}
 	}
 	r := manifest.Reader{Stdin: stdin}
+	ns := src.namespace
+	if ns == "" {
+		ns = "default"
+	}
 	err := r.Read(src.files, func(o *manifest.Object) error {
+		kinds.SetDefaultNamespace(o.Object, ns)
 		p.Add(o.Object, rbac.Source{File: o.File, Line: o.Line})
 		out.objects++
 		return nil

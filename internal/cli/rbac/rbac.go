@@ -15,6 +15,7 @@ import (
 
 	"github.com/kubeward/kubeward/internal/abac"
 	"github.com/kubeward/kubeward/internal/cli/clierr"
+	"github.com/kubeward/kubeward/internal/cli/output"
 	"github.com/kubeward/kubeward/internal/rbac"
 )
 
@@ -50,9 +51,21 @@ func reportInputErrors(s clierr.Streams, l *loaded) error {
 	return nil
 }
 
-func checkOutput(o string) error {
-	if o != "text" && o != "json" {
-		return clierr.Usage(fmt.Errorf("unknown output %q (want text or json)", o))
+// writeTargets renders each output target (see internal/cli/output) with
+// render, files written atomically.
+func writeTargets(s clierr.Streams, targets []output.Target, render func(w io.Writer, format string) error) error {
+	w, err := output.Open(s.Out, targets)
+	if err != nil {
+		return clierr.Usage(err)
+	}
+	defer w.Close()
+	for i, t := range targets {
+		if err := w.Write(i, func(out io.Writer) error { return render(out, t.Format) }); err != nil {
+			return &clierr.ExitError{Code: clierr.CodeError, Err: err}
+		}
+	}
+	if err := w.Commit(); err != nil {
+		return &clierr.ExitError{Code: clierr.CodeError, Err: err}
 	}
 	return nil
 }

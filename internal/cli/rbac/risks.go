@@ -3,11 +3,13 @@ package rbac
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kubeward/kubeward/internal/buildinfo"
 	"github.com/kubeward/kubeward/internal/cli/clierr"
+	"github.com/kubeward/kubeward/internal/cli/output"
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/manifest"
 	"github.com/kubeward/kubeward/internal/rbac"
@@ -17,9 +19,12 @@ import (
 )
 
 type risksFlags struct {
-	src    source
-	format string
-	minSev string
+	src      source
+	out      *output.Flags
+	minSev   string
+	failOn   string
+	exitZero bool
+	disable  []string
 }
 
 func newRisksCommand(s clierr.Streams) *cobra.Command {
@@ -39,24 +44,44 @@ reported; their permissions are, through the user's own bindings.
 
 Exit codes: 0 no findings, 1 findings, 2 usage or input errors.`,
 		Example: `  kubeward rbac risks -f rbac/
-  kubeward rbac risks --context prod --format json --min-severity high`,
+  kubeward rbac risks --context prod -o json --severity high
+  kubeward rbac risks -f rbac/ -o sarif --output-file rbac.sarif --fail-on high`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runRisks(s, f) },
 	}
 	f.src.addFlags(cmd.Flags())
-	cmd.Flags().StringVar(&f.format, "format", "text", "output format: text, json, sarif or junit")
-	cmd.Flags().StringVar(&f.minSev, "min-severity", "info", "report only findings of this severity or higher: info, low, medium, high, critical")
+	fl := cmd.Flags()
+	f.out = output.Register(fl, "text", "text", "json", "sarif", "junit")
+	fl.StringVarP(&f.src.namespace, "namespace", "n", "default", "with -f, namespace of namespaced objects that have none, as kubectl apply -n")
+	fl.StringVar(&f.minSev, "severity", "info", "report only findings of this severity or higher: info, low, medium, high, critical")
+	fl.StringVar(&f.minSev, "min-severity", "info", "synonym of --severity")
+	_ = fl.MarkHidden("min-severity")
+	fl.StringVar(&f.failOn, "fail-on", "info", "exit 1 only for findings of this severity or higher")
+	fl.BoolVar(&f.exitZero, "exit-zero", false, "exit 0 even when there are findings (input errors still exit 2)")
+	fl.StringSliceVar(&f.disable, "disable", nil, "rule IDs not to report, comma-separated or repeated")
 	return cmd
 }
 
 func runRisks(s clierr.Streams, f *risksFlags) error {
-	format, err := report.ParseFormat(f.format)
+	targets, err := f.out.Targets()
 	if err != nil {
 		return clierr.Usage(err)
 	}
 	minSev, err := finding.ParseSeverity(f.minSev)
 	if err != nil {
-		return clierr.Usage(err)
+		return clierr.Usage(fmt.Errorf("--severity: %w", err))
+	}
+	failOn, err := finding.ParseSeverity(f.failOn)
+	if err != nil {
+		return clierr.Usage(fmt.Errorf("--fail-on: %w", err))
+	}
+	registry := rules.Builtin()
+	disabled := map[string]bool{}
+	for _, id := range f.disable {
+		if r, ok := registry.Lookup(id); !ok || r.Family() != "rbac" {
+			return clierr.Usage(fmt.Errorf("cannot disable %q: not an rbac/ rule (see 'kubeward rules')", id))
+		}
+		disabled[id] = true
 	}
 	l, err := f.src.load(s.In)
 	if err != nil {
@@ -85,18 +110,30 @@ func runRisks(s clierr.Streams, f *risksFlags) error {
 		}
 	}
 	rep.Summary.Objects = l.objects
+	failing := 0
 	for _, fd := range l.index.Risks(opts) {
-		if fd.Severity.Rank() >= minSev.Rank() {
+		if fd.Severity.Rank() >= minSev.Rank() && !disabled[fd.Rule] {
 			rep.Add(fd)
+			if fd.Severity.Rank() >= failOn.Rank() {
+				failing++
+			}
 		}
 	}
-	if err := report.Write(s.Out, format, rep, report.Options{Registry: rules.Builtin(), Version: buildinfo.Version(), Title: "rbac risks"}); err != nil {
-		return fmt.Errorf("writing report: %w", err)
+	ropts := report.Options{Registry: registry, Version: buildinfo.Version(), Title: "rbac risks"}
+	err = writeTargets(s, targets, func(w io.Writer, name string) error {
+		format, err := report.ParseFormat(name)
+		if err != nil {
+			return err
+		}
+		return report.Write(w, format, rep, ropts)
+	})
+	if err != nil {
+		return err
 	}
 	switch {
 	case rep.Summary.Errors > 0:
 		return clierr.Failed()
-	case rep.Unsuppressed() > 0:
+	case failing > 0 && !f.exitZero:
 		return clierr.Findings()
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/kubeward/kubeward/internal/cli/clierr"
+	"github.com/kubeward/kubeward/internal/cli/output"
 	"github.com/kubeward/kubeward/internal/rbac"
 )
 
@@ -49,7 +50,7 @@ const (
 
 type testFlags struct {
 	src      source
-	output   string
+	out      *output.Flags
 	modes    string
 	abacFile string
 }
@@ -87,7 +88,7 @@ Exit codes: 0 every expectation holds, 1 some are broken, 2 usage or input error
 		RunE:    func(cmd *cobra.Command, args []string) error { return runTest(s, f, args[0]) },
 	}
 	f.src.addFlags(cmd.Flags())
-	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	f.out = output.Register(cmd.Flags(), "text", "text", "json")
 	cmd.Flags().StringVar(&f.modes, "authorization-mode", "RBAC", "authorization modes in order, comma-separated: RBAC, ABAC, AlwaysAllow, AlwaysDeny")
 	cmd.Flags().StringVar(&f.abacFile, "abac-policy-file", "", "ABAC policy file (JSON lines), for --authorization-mode ABAC")
 	return cmd
@@ -185,14 +186,14 @@ func (e *expectation) attributes() *rbac.Attributes {
 }
 
 func runTest(s clierr.Streams, f *testFlags, file string) error {
-	if err := checkOutput(f.output); err != nil {
-		return err
+	targets, err := f.out.Targets()
+	if err != nil {
+		return clierr.Usage(err)
 	}
 	if file == "-" && (contains(f.src.files, "-") || f.abacFile == "-") {
 		return clierr.Usage(errors.New("stdin (-) can be read only once"))
 	}
 	var data []byte
-	var err error
 	if file == "-" {
 		data, err = io.ReadAll(s.In)
 	} else {
@@ -240,33 +241,36 @@ func runTest(s clierr.Streams, f *testFlags, file string) error {
 		}
 		results = append(results, res)
 	}
-	if f.output == "json" {
-		if err := writeJSON(s.Out, struct {
-			Results []resultJSON `json:"results"`
-			Passed  int          `json:"passed"`
-			Failed  int          `json:"failed"`
-		}{results, len(results) - failed, failed}); err != nil {
-			return err
+	err = writeTargets(s, targets, func(w io.Writer, format string) error {
+		if format == "json" {
+			return writeJSON(w, struct {
+				Results []resultJSON `json:"results"`
+				Passed  int          `json:"passed"`
+				Failed  int          `json:"failed"`
+			}{results, len(results) - failed, failed})
 		}
-	} else {
 		for _, r := range results {
 			if r.Pass {
-				fmt.Fprintf(s.Out, "PASS  %s\n", r.Name)
+				fmt.Fprintf(w, "PASS  %s\n", r.Name)
 				continue
 			}
 			want, got := "allowed", "denied"
 			if !r.Expected {
 				want, got = "denied", "allowed"
 			}
-			fmt.Fprintf(s.Out, "FAIL  %s (%s:%d): expected %s, got %s", r.Name, file, r.Line, want, got)
+			fmt.Fprintf(w, "FAIL  %s (%s:%d): expected %s, got %s", r.Name, file, r.Line, want, got)
 			if r.Grant != nil {
-				fmt.Fprintf(s.Out, " by %s", r.Grant.Path)
+				fmt.Fprintf(w, " by %s", r.Grant.Path)
 			} else if r.Reason != "" {
-				fmt.Fprintf(s.Out, " (%s)", r.Reason)
+				fmt.Fprintf(w, " (%s)", r.Reason)
 			}
-			fmt.Fprintln(s.Out)
+			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(s.Out, "%d passed, %d failed\n", len(results)-failed, failed)
+		_, err := fmt.Fprintf(w, "%d passed, %d failed\n", len(results)-failed, failed)
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if failed > 0 {
 		return clierr.Findings()
