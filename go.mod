@@ -3,7 +3,6 @@ module github.com/kubeward/kubeward
 go 1.26.0
 
 require (
-	github.com/go-json-experiment/json v1.27.2
 	github.com/go-logr/logr v1.4.3
 	github.com/google/go-cmp v0.7.0
 	github.com/prometheus/client_golang v1.25.0
