@@ -631,3 +631,36 @@ func BenchmarkWriteSARIF(b *testing.B) {
 		}
 	}
 }
+
+// FuzzArtifactURI: any file name gives a URI reference that parses, whose
+// path decodes back to the file's path relative to the root, and that has
+// no scheme but file.
+func FuzzArtifactURI(f *testing.F) {
+	for _, s := range []string{"deploy/web.yaml", "my manifests/dé #1.yaml", "c:d/x.yaml", "a%2Fb", "/etc/x.yaml", "../x", "STDIN", "?#[]", "\x00\xff"} {
+		f.Add(s)
+	}
+	u := resolverFor("/work/repo", "/work/repo")
+	f.Fuzz(func(t *testing.T, file string) {
+		if file == "" || runtime.GOOS == "windows" {
+			return
+		}
+		a := u.artifact(file)
+		ref, err := url.Parse(a.URI)
+		if err != nil {
+			t.Fatalf("artifact(%q) = %q: %v", file, a.URI, err)
+		}
+		if ref.Scheme != "" && ref.Scheme != "file" {
+			t.Fatalf("artifact(%q) = %q: scheme %q", file, a.URI, ref.Scheme)
+		}
+		if a.URIBaseID == "" || isStdin(file) {
+			return
+		}
+		rel, err := filepath.Rel("/work/repo", filepath.Join("/work/repo", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := url.PathUnescape(a.URI); err != nil || got != filepath.ToSlash(rel) {
+			t.Fatalf("artifact(%q) = %q decodes to %q (%v), want %q", file, a.URI, got, err, rel)
+		}
+	})
+}
