@@ -101,7 +101,8 @@ const (
 // Formats lists every format, for help texts.
 var Formats = []Format{FormatText, FormatJSON, FormatSARIF, FormatJUnit}
 
-// ParseFormat parses a format name.
+// ParseFormat parses a format name, one of Formats; the error for any other
+// name lists them.
 func ParseFormat(s string) (Format, error) {
 	for _, f := range Formats {
 		if string(f) == s {
@@ -125,6 +126,15 @@ type Options struct {
 	Registry *finding.Registry
 	// Title names what was checked, e.g. "restricted:latest", for text and JUnit.
 	Title string
+	// SARIFRoot is the directory SARIF artifact URIs are relative to (the
+	// repository checkout, for code scanning); "" means the working
+	// directory. Files outside it get absolute file:// URIs.
+	SARIFRoot string
+	// Diagnostics, when non-nil, receives the text format's input errors,
+	// warnings and skipped files (stderr, in the CLI), uncoloured; findings
+	// and the summary line stay on the report's writer. When nil they are
+	// written into the report. Other formats ignore it: they hold all of it.
+	Diagnostics io.Writer
 }
 
 // Write renders r in format f to w.

@@ -3,10 +3,11 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"encoding/xml"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -49,45 +50,119 @@ func testReport() *Report {
 		Suppressed:  true, SuppressionReason: "break-glass image, SEC-1",
 	})
 	r.AddError(InputError{File: "bad.yaml", Line: 3, Message: "missing apiVersion"})
+	r.AddWarning(InputError{File: "deploy/web.yaml", Line: 9, Message: `duplicate key "image": the last value is used, as kubectl does`})
+	r.AddSkipped(Skipped{File: "chart/values.yaml", Reason: "not a Kubernetes manifest (no apiVersion and kind)"})
 	return r
 }
 
-// TestGolden renders the same report in every format and compares it with
-// testdata/report.<format>; run with -update to rewrite them after review.
+// edgeReport has what real inputs bring: objects from a cluster (no file),
+// stdin, Helm template paths, Kustomize directories, absolute paths inside
+// and outside the working directory /work/repo (see pinWorkingDirectory),
+// names needing percent-encoding, several findings of one rule on one
+// object, input errors without a file, warnings and many skipped files.
+func edgeReport() *Report {
+	r := New()
+	r.Summary.Objects = 7
+	pod := finding.ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: "default", Name: "nginx"}
+	web := finding.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"}
+	crb := finding.ObjectRef{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding", Name: "system:ops"}
+	ps := func(check string) *finding.PodSecurityRef {
+		return &finding.PodSecurityRef{Level: "restricted", Version: "latest", Check: check}
+	}
+	r.Add(finding.Finding{Rule: "rbac/cluster-admin-binding", Severity: finding.SeverityHigh, Object: crb,
+		Message: "binds cluster-admin to Group system:ops", Remediation: "bind a narrower role",
+		Subjects: []string{"Group::system:ops"}, Grants: []string{"ClusterRoleBinding/system:ops → ClusterRole/cluster-admin"}})
+	r.Add(finding.Finding{Rule: "pod-security/runAsNonRoot", Severity: finding.SeverityHigh, Object: pod, File: "STDIN", Line: 4,
+		Path: "spec.securityContext.runAsNonRoot", Message: "runAsNonRoot != true", Remediation: "set spec.securityContext.runAsNonRoot: true", PodSecurity: ps("runAsNonRoot")})
+	for i, c := range []string{"app", "sidecar"} {
+		path := fmt.Sprintf("spec.template.spec.containers[%d].securityContext.privileged", i)
+		r.Add(finding.Finding{Rule: "pod-security/privileged", Severity: finding.SeverityCritical, Object: web,
+			File: "chart/templates/deployment.yaml", Line: 30 + 10*i, Path: path, Container: c,
+			Message: fmt.Sprintf("privileged (container %q must not set securityContext.privileged=true)", c), Remediation: "set " + path + ": false", PodSecurity: ps("privileged")})
+	}
+	// The same field twice: only the order tells them apart.
+	for i := range 2 {
+		r.Add(finding.Finding{Rule: "pod-security/runAsNonRoot", Severity: finding.SeverityHigh, Object: web, File: "/work/repo/overlays/prod", Line: 5 + i,
+			Message: "runAsNonRoot != true", Remediation: "set runAsNonRoot: true", PodSecurity: ps("runAsNonRoot")})
+	}
+	r.Add(finding.Finding{Rule: "pod-security/privileged", Severity: finding.SeverityCritical, Object: finding.ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: "kube-system", Name: "kube-apiserver"},
+		File: "/etc/kubernetes/manifests/kube-apiserver.yaml", Line: 40, Container: "kube-apiserver", Message: "privileged", Remediation: "unset privileged", PodSecurity: ps("privileged")})
+	r.Add(finding.Finding{Rule: "pod-security/runAsNonRoot", Severity: finding.SeverityHigh, Object: finding.ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: "a", Name: "b"},
+		File: "my manifests/dé #1.yaml", Line: 2, Message: "runAsNonRoot != true", Remediation: "set runAsNonRoot: true", Suppressed: true, SuppressionReason: "legacy"})
+	r.AddError(InputError{Message: "listing RoleBindings: forbidden"})
+	r.AddError(InputError{File: "STDIN", Line: 9, Message: "yaml: line 9: mapping values are not allowed in this context"})
+	r.AddError(InputError{File: "STDIN", Line: 9, Message: "missing kind"})
+	r.AddWarning(InputError{File: "STDIN", Line: 2, Message: `duplicate key "image": the last value is used, as kubectl does`})
+	for _, f := range []string{".github/workflows/ci.yaml", "chart/Chart.yaml", "chart/values.yaml", "docs/example.yaml", "kustomization.yaml"} {
+		r.AddSkipped(Skipped{File: f, Reason: "not a Kubernetes manifest (no apiVersion and kind)"})
+	}
+	return r
+}
+
+// goldenCases are the reports the golden files hold, by file name prefix.
+func goldenCases(t *testing.T) []struct {
+	name string
+	r    *Report
+	opts Options
+} {
+	return []struct {
+		name string
+		r    *Report
+		opts Options
+	}{
+		{"report", testReport(), Options{Version: "v0.0.0-test", Registry: testRegistry(t), Title: "restricted:latest"}},
+		{"edge", edgeReport(), Options{Version: "v0.0.0-test", Registry: testRegistry(t), Title: "restricted:latest"}},
+	}
+}
+
+// TestGolden renders each golden case in every format and compares it with
+// testdata/<case>.<format>; run with -update to rewrite them after review.
+// Every SARIF output is checked against the schema and code scanning's rules.
 func TestGolden(t *testing.T) {
-	for _, f := range Formats {
-		t.Run(string(f), func(t *testing.T) {
-			var buf bytes.Buffer
-			if err := Write(&buf, f, testReport(), Options{Version: "v0.0.0-test", Registry: testRegistry(t), Title: "restricted:latest"}); err != nil {
-				t.Fatal(err)
-			}
-			golden := filepath.Join("testdata", "report."+string(f))
-			if *update {
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+	if runtime.GOOS == "windows" {
+		t.Skip("the edge case uses Unix paths")
+	}
+	pinWorkingDirectory(t, "/work/repo")
+	for _, gc := range goldenCases(t) {
+		for _, f := range Formats {
+			t.Run(gc.name+"."+string(f), func(t *testing.T) {
+				var buf bytes.Buffer
+				if err := Write(&buf, f, gc.r, gc.opts); err != nil {
 					t.Fatal(err)
 				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update)", err)
-			}
-			if diff := cmp.Diff(string(want), buf.String()); diff != "" {
-				t.Errorf("%s output differs from %s (-want +got):\n%s", f, golden, diff)
-			}
-			// Machine formats must parse.
-			switch f {
-			case FormatJSON, FormatSARIF:
-				var v any
-				if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
-					t.Errorf("invalid JSON: %v", err)
+				compareGolden(t, filepath.Join("testdata", gc.name+"."+string(f)), buf.Bytes())
+				// Machine formats must parse.
+				switch f {
+				case FormatJSON:
+					var v any
+					if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
+						t.Errorf("invalid JSON: %v", err)
+					}
+				case FormatSARIF:
+					checkSARIF(t, buf.Bytes())
+				case FormatJUnit:
+					checkJUnit(t, buf.Bytes())
 				}
-			case FormatJUnit:
-				var v junitSuites
-				if err := xml.Unmarshal(buf.Bytes(), &v); err != nil {
-					t.Errorf("invalid XML: %v", err)
-				}
-			}
-		})
+			})
+		}
+	}
+}
+
+// compareGolden compares got with the golden file, rewriting it first
+// under -update.
+func compareGolden(t *testing.T, golden string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("output differs from %s (-want +got):\n%s", golden, diff)
 	}
 }
 
@@ -111,60 +186,9 @@ func TestJSONContract(t *testing.T) {
 			t.Errorf("finding lacks %q", key)
 		}
 	}
-	want := map[string]int{"objects": 3, "findings": 2, "suppressed": 1, "errors": 1, "warnings": 0, "skipped": 0}
+	want := map[string]int{"objects": 3, "findings": 2, "suppressed": 1, "errors": 1, "warnings": 1, "skipped": 1}
 	if diff := cmp.Diff(want, doc.Summary); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
-	}
-}
-
-// TestEmptySARIF: a run without findings still has a results array.
-func TestEmptySARIF(t *testing.T) {
-	var buf bytes.Buffer
-	if err := Write(&buf, FormatSARIF, New(), Options{}); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(buf.Bytes(), []byte(`"results": []`)) {
-		t.Errorf("no empty results array in:\n%s", buf.String())
-	}
-}
-
-// TestFingerprintStable: the fingerprint ignores the line, so moving a
-// finding within its file keeps its identity in code scanning.
-func TestFingerprintStable(t *testing.T) {
-	a := testReport().Findings[0]
-	b := a
-	b.Line += 10
-	if Fingerprint(&a) != Fingerprint(&b) {
-		t.Error("fingerprint depends on the line")
-	}
-	b.Path = "spec.template.spec.containers[0].securityContext.runAsNonRoot"
-	if Fingerprint(&a) == Fingerprint(&b) {
-		t.Error("fingerprint ignores the field path")
-	}
-}
-
-// TestSARIFWithoutFile: findings from a cluster have no file; SARIF then
-// gives them no location rather than a made-up one.
-func TestSARIFWithoutFile(t *testing.T) {
-	r := New()
-	r.Add(finding.Finding{Rule: "rbac/cluster-admin-binding", Severity: finding.SeverityHigh,
-		Object: finding.ObjectRef{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding", Name: "ops"}, Message: "m", Remediation: "r"})
-	var buf bytes.Buffer
-	if err := Write(&buf, FormatSARIF, r, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Runs []struct {
-			Results []struct {
-				Locations []any `json:"locations"`
-			} `json:"results"`
-		} `json:"runs"`
-	}
-	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
-		t.Fatal(err)
-	}
-	if got := doc.Runs[0].Results[0].Locations; got == nil || len(got) != 0 {
-		t.Errorf("locations = %#v, want an empty array", got)
 	}
 }
 
@@ -183,6 +207,7 @@ func TestJSONStreamsWhatEncoderWrites(t *testing.T) {
 		"nil arrays":   {},
 		"unicode/html": withUnicode,
 		"no errors":    noErrors,
+		"edge":         edgeReport(),
 		"only errors":  {Findings: []finding.Finding{}, Errors: []InputError{{Message: "x"}, {File: "f", Line: 2, Message: "y"}}},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -199,51 +224,6 @@ func TestJSONStreamsWhatEncoderWrites(t *testing.T) {
 			}
 			if diff := cmp.Diff(want.String(), got.String()); diff != "" {
 				t.Errorf("streamed JSON differs from encoding/json (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-// sarifLogOf is the whole SARIF log of r, as writeSARIF streams it.
-func sarifLogOf(r *Report, opts Options) sarifLog {
-	tool, inv, ruleIndex := sarifParts(r, opts)
-	run := sarifRun{Tool: tool, Invocations: []sarifInvocation{inv}, Results: []sarifResult{}}
-	for i := range r.Findings {
-		run.Results = append(run.Results, *sarifResultOf(&r.Findings[i], ruleIndex))
-	}
-	return sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}}
-}
-
-// TestSARIFStreamsWhatEncoderWrites: the SARIF renderer writes a result at
-// a time, and its bytes are exactly those of encoding/json's Encoder on the
-// whole log.
-func TestSARIFStreamsWhatEncoderWrites(t *testing.T) {
-	outside := testReport()
-	outside.Add(finding.Finding{Rule: "rbac/not-in-registry", Severity: finding.SeverityMedium, Message: "<x> & y"})
-	for name, tc := range map[string]struct {
-		r    *Report
-		opts Options
-	}{
-		"sample":            {testReport(), Options{Registry: testRegistry(t), Version: "v1.2.3"}},
-		"empty":             {New(), Options{Registry: testRegistry(t)}},
-		"no registry":       {testReport(), Options{}},
-		"rule outside":      {outside, Options{Registry: testRegistry(t)}},
-		"errors, no result": {&Report{Findings: []finding.Finding{}, Errors: []InputError{{Message: "x"}}}, Options{}},
-	} {
-		t.Run(name, func(t *testing.T) {
-			var want bytes.Buffer
-			enc := json.NewEncoder(&want)
-			enc.SetIndent("", "  ")
-			enc.SetEscapeHTML(false)
-			if err := enc.Encode(sarifLogOf(tc.r, tc.opts)); err != nil {
-				t.Fatal(err)
-			}
-			var got bytes.Buffer
-			if err := writeSARIF(&got, tc.r, tc.opts); err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(want.String(), got.String()); diff != "" {
-				t.Errorf("streamed SARIF differs from encoding/json (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -3,14 +3,20 @@ package report
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/kubeward/kubeward/internal/finding"
 )
 
-// SARIF 2.1.0 documents, limited to what kubeward writes.
+// SARIF 2.1.0 documents, limited to what kubeward writes. The log follows
+// the OASIS schema (sarif-schema-2.1.0.json, errata 01) and what GitHub code
+// scanning requires on top of it: every result has a physical location with
+// an artifact URI and a start line, a message, a rule ID and partial
+// fingerprints; rules carry help, tags and security-severity.
 type sarifLog struct {
 	Schema  string     `json:"$schema"`
 	Version string     `json:"version"`
@@ -32,25 +38,38 @@ type sarifDriver struct {
 	InformationURI string      `json:"informationUri"`
 	Version        string      `json:"version,omitempty"`
 	Rules          []sarifRule `json:"rules"`
+	// Notifications describes the notifications the invocation reports.
+	Notifications []sarifNotificationDescriptor `json:"notifications"`
 }
 
 type sarifText struct {
 	Text string `json:"text"`
 }
 
+type sarifMultiformat struct {
+	Text     string `json:"text"`
+	Markdown string `json:"markdown,omitempty"`
+}
+
 type sarifRule struct {
-	ID                   string          `json:"id"`
-	Name                 string          `json:"name"`
-	ShortDescription     sarifText       `json:"shortDescription"`
-	FullDescription      sarifText       `json:"fullDescription"`
-	Help                 sarifText       `json:"help"`
-	HelpURI              string          `json:"helpUri,omitempty"`
-	DefaultConfiguration sarifRuleConfig `json:"defaultConfiguration"`
-	Properties           map[string]any  `json:"properties"`
+	ID                   string           `json:"id"`
+	Name                 string           `json:"name"`
+	ShortDescription     sarifText        `json:"shortDescription"`
+	FullDescription      sarifText        `json:"fullDescription"`
+	Help                 sarifMultiformat `json:"help"`
+	HelpURI              string           `json:"helpUri,omitempty"`
+	DefaultConfiguration sarifRuleConfig  `json:"defaultConfiguration"`
+	Properties           map[string]any   `json:"properties"`
 }
 
 type sarifRuleConfig struct {
 	Level string `json:"level"`
+}
+
+type sarifNotificationDescriptor struct {
+	ID                   string          `json:"id"`
+	ShortDescription     sarifText       `json:"shortDescription"`
+	DefaultConfiguration sarifRuleConfig `json:"defaultConfiguration"`
 }
 
 type sarifInvocation struct {
@@ -58,10 +77,16 @@ type sarifInvocation struct {
 	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications,omitempty"`
 }
 
+type sarifDescriptorRef struct {
+	ID    string `json:"id"`
+	Index int    `json:"index"`
+}
+
 type sarifNotification struct {
-	Level     string          `json:"level"`
-	Message   sarifText       `json:"message"`
-	Locations []sarifLocation `json:"locations,omitempty"`
+	Descriptor sarifDescriptorRef `json:"descriptor"`
+	Level      string             `json:"level"`
+	Message    sarifText          `json:"message"`
+	Locations  []sarifLocation    `json:"locations,omitempty"`
 }
 
 type sarifResult struct {
@@ -76,20 +101,28 @@ type sarifResult struct {
 }
 
 type sarifLocation struct {
-	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+	PhysicalLocation sarifPhysical  `json:"physicalLocation"`
+	LogicalLocations []sarifLogical `json:"logicalLocations,omitempty"`
 }
 
 type sarifPhysical struct {
 	ArtifactLocation sarifArtifact `json:"artifactLocation"`
-	Region           *sarifRegion  `json:"region,omitempty"`
+	Region           sarifRegion   `json:"region"`
 }
 
 type sarifArtifact struct {
-	URI string `json:"uri"`
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
 }
 
 type sarifRegion struct {
 	StartLine int `json:"startLine"`
+}
+
+type sarifLogical struct {
+	Name               string `json:"name,omitempty"`
+	FullyQualifiedName string `json:"fullyQualifiedName"`
+	Kind               string `json:"kind"`
 }
 
 type sarifSuppression struct {
@@ -123,8 +156,11 @@ func securitySeverity(s finding.Severity) string {
 	return "1.0"
 }
 
-func sarifURI(file string) string {
-	if file == "-" {
+// fingerprintPath is the file as the fingerprint sees it: cleaned and
+// slash-separated, standard input as "stdin", independent of the SARIF
+// root so that identities survive a change of --sarif-root.
+func fingerprintPath(file string) string {
+	if isStdin(file) {
 		return "stdin"
 	}
 	return strings.TrimPrefix(filepath.ToSlash(filepath.Clean(file)), "./")
@@ -134,39 +170,56 @@ func sarifURI(file string) string {
 // rule, object and field, never the line.
 func Fingerprint(f *finding.Finding) string {
 	h := sha256.New()
-	for _, s := range []string{f.Rule, f.Object.APIVersion, f.Object.Kind, f.Object.Namespace, f.Object.Name, f.Path, f.Container, sarifURI(f.File)} {
+	for _, s := range []string{f.Rule, f.Object.APIVersion, f.Object.Kind, f.Object.Namespace, f.Object.Name, f.Path, f.Container, fingerprintPath(f.File)} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
+// Notification descriptors, in the driver's notifications array.
+const (
+	notifyInputError = iota
+	notifyInputWarning
+	notifySkipped
+	notifyTruncated
+)
+
+var sarifNotificationDescriptors = []sarifNotificationDescriptor{
+	notifyInputError:   {ID: "input/error", ShortDescription: sarifText{"The input could not be read or is not a valid Kubernetes object; it was not checked."}, DefaultConfiguration: sarifRuleConfig{"error"}},
+	notifyInputWarning: {ID: "input/warning", ShortDescription: sarifText{"The input has a problem Kubernetes tolerates; it was checked as Kubernetes would read it."}, DefaultConfiguration: sarifRuleConfig{"warning"}},
+	notifySkipped:      {ID: "input/skipped", ShortDescription: sarifText{"The file is not a Kubernetes manifest and was passed over."}, DefaultConfiguration: sarifRuleConfig{"note"}},
+	notifyTruncated:    {ID: "output/truncated", ShortDescription: sarifText{"The log holds fewer results than the run found, to stay within GitHub code scanning's limit."}, DefaultConfiguration: sarifRuleConfig{"warning"}},
+}
+
+// sarifMaxResults is GitHub code scanning's limit on results per run; a
+// larger run is rejected whole. A variable so that tests can lower it.
+var sarifMaxResults = 25000
+
+// sarifState is what writing results needs besides the findings.
+type sarifState struct {
+	uris      uriResolver
+	ruleIndex map[string]int
+	// order lists the findings written, by index into Report.Findings, when
+	// some are left out (see sarifSelect); nil means all, in input order.
+	order []int
+}
+
 // sarifParts builds what a SARIF log says besides its results: the driver
 // (every registry rule, then any rule a finding names outside the registry)
-// and the invocation; ruleIndex maps rule IDs to their place in the driver.
-func sarifParts(r *Report, opts Options) (tool sarifTool, inv sarifInvocation, ruleIndex map[string]int) {
+// and the invocation, and the state writing results needs.
+func sarifParts(r *Report, opts Options) (tool sarifTool, inv sarifInvocation, st *sarifState) {
 	driver := sarifDriver{
 		Name:           "kubeward",
 		InformationURI: "https://github.com/kubeward/kubeward",
 		Version:        opts.Version,
 		Rules:          []sarifRule{},
+		Notifications:  sarifNotificationDescriptors,
 	}
-	ruleIndex = map[string]int{}
+	st = &sarifState{uris: newURIResolver(opts.SARIFRoot), ruleIndex: map[string]int{}}
 	addRule := func(rule finding.Rule) {
-		ruleIndex[rule.ID] = len(driver.Rules)
-		driver.Rules = append(driver.Rules, sarifRule{
-			ID:                   rule.ID,
-			Name:                 rule.Title,
-			ShortDescription:     sarifText{rule.Title},
-			FullDescription:      sarifText{rule.Description},
-			Help:                 sarifText{rule.Remediation},
-			HelpURI:              rule.DocURL,
-			DefaultConfiguration: sarifRuleConfig{Level: sarifLevel(rule.Severity)},
-			Properties: map[string]any{
-				"tags":              []string{"security", "kubernetes", rule.Family()},
-				"security-severity": securitySeverity(rule.Severity),
-			},
-		})
+		st.ruleIndex[rule.ID] = len(driver.Rules)
+		driver.Rules = append(driver.Rules, sarifRuleOf(rule))
 	}
 	if opts.Registry != nil {
 		for _, rule := range opts.Registry.Rules() {
@@ -174,29 +227,111 @@ func sarifParts(r *Report, opts Options) (tool sarifTool, inv sarifInvocation, r
 		}
 	}
 	for i := range r.Findings {
-		if f := &r.Findings[i]; !hasKey(ruleIndex, f.Rule) {
+		if f := &r.Findings[i]; !hasKey(st.ruleIndex, f.Rule) {
 			addRule(finding.Rule{ID: f.Rule, Title: f.Rule, Severity: f.Severity})
 		}
 	}
+
 	inv = sarifInvocation{ExecutionSuccessful: len(r.Errors) == 0}
-	for _, e := range r.Errors {
-		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{
-			Level:     "error",
-			Message:   sarifText{e.Message},
-			Locations: locations(e.File, e.Line),
-		})
+	notify := func(d int, msg, file string, line int) {
+		n := sarifNotification{
+			Descriptor: sarifDescriptorRef{ID: sarifNotificationDescriptors[d].ID, Index: d},
+			Level:      sarifNotificationDescriptors[d].DefaultConfiguration.Level,
+			Message:    sarifText{msg},
+		}
+		if file != "" {
+			n.Locations = []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: st.uris.artifact(file), Region: region(line)}}}
+		}
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
 	}
-	return sarifTool{Driver: driver}, inv, ruleIndex
+	for _, e := range r.Errors {
+		notify(notifyInputError, nonEmpty(e.Message, "input error"), e.File, e.Line)
+	}
+	for _, e := range r.Warnings {
+		notify(notifyInputWarning, nonEmpty(e.Message, "input warning"), e.File, e.Line)
+	}
+	for _, s := range r.Skipped {
+		notify(notifySkipped, "skipped: "+nonEmpty(s.Reason, "not a Kubernetes manifest"), s.File, 0)
+	}
+	if st.order = sarifSelect(r.Findings, sarifMaxResults); st.order != nil {
+		notify(notifyTruncated, fmt.Sprintf("%d of %d results written: GitHub code scanning rejects a run of more than %d; "+
+			"the most severe unsuppressed findings were kept; the JSON output lists every finding",
+			len(st.order), len(r.Findings), sarifMaxResults), "", 0)
+	}
+	return sarifTool{Driver: driver}, inv, st
 }
 
-// sarifResultOf is the SARIF result of one finding.
-func sarifResultOf(f *finding.Finding, ruleIndex map[string]int) *sarifResult {
+// sarifRuleOf is the SARIF reporting descriptor of a rule; every text code
+// scanning shows is non-empty, even for a rule outside the registry.
+func sarifRuleOf(rule finding.Rule) sarifRule {
+	desc := nonEmpty(rule.Description, rule.Title)
+	help := sarifMultiformat{Text: desc, Markdown: desc}
+	if rule.Remediation != "" {
+		help.Text += "\n\nFix: " + rule.Remediation
+		help.Markdown += "\n\n**Fix:** " + rule.Remediation
+	}
+	if rule.DocURL != "" {
+		help.Text += "\n\nSee " + rule.DocURL
+		help.Markdown += "\n\nSee [the Kubernetes documentation](" + rule.DocURL + ")."
+	}
+	return sarifRule{
+		ID:                   rule.ID,
+		Name:                 rule.Title,
+		ShortDescription:     sarifText{rule.Title},
+		FullDescription:      sarifText{desc},
+		Help:                 help,
+		HelpURI:              rule.DocURL,
+		DefaultConfiguration: sarifRuleConfig{Level: sarifLevel(rule.Severity)},
+		Properties: map[string]any{
+			// GitHub treats a rule as a security rule, and shows
+			// security-severity, only with the "security" tag.
+			"tags":              []string{"security", "kubernetes", rule.Family()},
+			"security-severity": securitySeverity(rule.Severity),
+		},
+	}
+}
+
+// sarifSelect chooses at most limit findings to write, keeping the most
+// severe unsuppressed ones (ties: input order), and returns their indices in
+// input order; nil when every finding fits.
+func sarifSelect(findings []finding.Finding, limit int) []int {
+	if len(findings) <= limit {
+		return nil
+	}
+	order := make([]int, len(findings))
+	for i := range order {
+		order[i] = i
+	}
+	rank := func(f *finding.Finding) int {
+		r := f.Severity.Rank()
+		if !f.Suppressed {
+			r += 10
+		}
+		return r
+	}
+	sort.SliceStable(order, func(a, b int) bool { return rank(&findings[order[a]]) > rank(&findings[order[b]]) })
+	order = order[:limit]
+	sort.Ints(order)
+	return order
+}
+
+// result is the SARIF result of one finding.
+func (st *sarifState) result(f *finding.Finding) *sarifResult {
+	loc := sarifLocation{PhysicalLocation: sarifPhysical{Region: region(f.Line)}}
+	if f.File != "" {
+		loc.PhysicalLocation.ArtifactLocation = st.uris.artifact(f.File)
+	} else {
+		loc.PhysicalLocation.ArtifactLocation = objectArtifact(f.Object)
+	}
+	if f.Object.Kind != "" || f.Object.Name != "" {
+		loc.LogicalLocations = []sarifLogical{{Name: f.Object.Name, FullyQualifiedName: f.Object.String(), Kind: "resource"}}
+	}
 	res := &sarifResult{
 		RuleID:              f.Rule,
-		RuleIndex:           ruleIndex[f.Rule],
+		RuleIndex:           st.ruleIndex[f.Rule],
 		Level:               sarifLevel(f.Severity),
 		Message:             sarifText{sarifMessage(f)},
-		Locations:           locations(f.File, f.Line),
+		Locations:           []sarifLocation{loc},
 		PartialFingerprints: map[string]string{"kubewardFinding/v1": Fingerprint(f)},
 	}
 	if f.Suppressed {
@@ -207,12 +342,23 @@ func sarifResultOf(f *finding.Finding, ruleIndex map[string]int) *sarifResult {
 		if f.Path != "" {
 			res.Properties["path"] = f.Path
 		}
+		if f.Container != "" {
+			res.Properties["container"] = f.Container
+		}
 	}
 	return res
 }
 
+// region is the region of a line; code scanning requires startLine ≥ 1, so
+// an unknown line is the first.
+func region(line int) sarifRegion {
+	return sarifRegion{StartLine: max(line, 1)}
+}
+
+// The log's header. The schema URI is the OASIS standard's (errata 01),
+// the schema the tests validate against.
 const (
-	sarifSchema  = "https://json.schemastore.org/sarif-2.1.0.json"
+	sarifSchema  = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 	sarifVersion = "2.1.0"
 )
 
@@ -220,7 +366,7 @@ const (
 // those of encoding/json's Encoder (two-space indent, no HTML escaping) on
 // the whole log (see sarifLogOf in the tests).
 func writeSARIF(w io.Writer, r *Report, opts Options) error {
-	tool, inv, ruleIndex := sarifParts(r, opts)
+	tool, inv, st := sarifParts(r, opts)
 	s := newStreamWriter(w)
 	s.raw("{")
 	s.member(1, "$schema")
@@ -246,7 +392,11 @@ func writeSARIF(w io.Writer, r *Report, opts Options) error {
 	}
 	s.raw(",")
 	s.member(3, "results")
-	if err := s.array(3, len(r.Findings), false, func(i int) any { return sarifResultOf(&r.Findings[i], ruleIndex) }); err != nil {
+	n, at := len(r.Findings), func(i int) int { return i }
+	if st.order != nil {
+		n, at = len(st.order), func(i int) int { return st.order[i] }
+	}
+	if err := s.array(3, n, false, func(i int) any { return st.result(&r.Findings[at(i)]) }); err != nil {
 		return err
 	}
 	s.raw("\n    }\n  ]\n}\n")
@@ -258,26 +408,16 @@ func hasKey(m map[string]int, k string) bool {
 	return ok
 }
 
-// locations is the result's location: the file and line, or none when the
-// object came from a cluster or an admission request rather than a file.
-func locations(file string, line int) []sarifLocation {
-	if file == "" {
-		return []sarifLocation{}
+func nonEmpty(s, fallback string) string {
+	if s == "" {
+		return fallback
 	}
-	return []sarifLocation{location(file, line)}
-}
-
-func location(file string, line int) sarifLocation {
-	loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(file)}}}
-	if line > 0 {
-		loc.PhysicalLocation.Region = &sarifRegion{StartLine: line}
-	}
-	return loc
+	return s
 }
 
 // sarifMessage is the message code scanning shows: object, problem and fix.
 func sarifMessage(f *finding.Finding) string {
-	msg := f.Object.String() + ": " + f.Message
+	msg := f.Object.String() + ": " + nonEmpty(f.Message, f.Rule)
 	if f.Remediation != "" {
 		msg += ". Fix: " + f.Remediation
 	}

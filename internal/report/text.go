@@ -20,7 +20,8 @@ const (
 )
 
 // writeText prints findings grouped by object, each with its location and
-// fix, then input errors, then one summary line.
+// fix, then input errors, warnings and skipped files (to opts.Diagnostics
+// when set), then one summary line.
 func writeText(w io.Writer, r *Report, opts Options) error {
 	bw := bufio.NewWriter(w)
 	paint := func(code, s string) string {
@@ -68,16 +69,21 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 		}
 		fmt.Fprintln(bw)
 	}
-	if len(r.Errors) > 0 {
-		fmt.Fprintln(bw, paint(ansiBold, "Input errors:"))
-		for _, e := range r.Errors {
-			if e.Line > 0 {
-				fmt.Fprintf(bw, "  %s:%d: %s\n", e.File, e.Line, e.Message)
-			} else {
-				fmt.Fprintf(bw, "  %s: %s\n", e.File, e.Message)
-			}
+	diag, dpaint := bw, paint
+	if opts.Diagnostics != nil {
+		// Findings first, then diagnostics, then the summary: on a
+		// terminal the two streams interleave as one report would.
+		if err := bw.Flush(); err != nil {
+			return err
 		}
-		fmt.Fprintln(bw)
+		diag = bufio.NewWriter(opts.Diagnostics)
+		dpaint = func(_, s string) string { return s }
+	}
+	writeDiagnostics(diag, r, dpaint)
+	if opts.Diagnostics != nil {
+		if err := diag.Flush(); err != nil {
+			return err
+		}
 	}
 	s := r.Summary
 	title := ""
@@ -86,6 +92,9 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 	}
 	line := fmt.Sprintf("%s%s, %s (%d suppressed), %s", title,
 		plural(s.Objects, "object"), plural(s.Findings, "finding"), s.Suppressed, plural(s.Errors, "input error"))
+	if s.Warnings > 0 {
+		line += ", " + plural(s.Warnings, "warning")
+	}
 	switch {
 	case s.Errors > 0:
 		line = paint(ansiRed, line)
@@ -103,4 +112,44 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// skippedListed is how many skipped files the text format names.
+const skippedListed = 3
+
+// writeDiagnostics writes input errors, warnings and one line for skipped
+// files, each part followed by a blank line.
+func writeDiagnostics(bw *bufio.Writer, r *Report, paint func(code, s string) string) {
+	inputErrors := func(title string, errs []InputError) {
+		if len(errs) == 0 {
+			return
+		}
+		fmt.Fprintln(bw, paint(ansiBold, title))
+		for _, e := range errs {
+			switch {
+			case e.File == "":
+				fmt.Fprintf(bw, "  %s\n", e.Message)
+			case e.Line > 0:
+				fmt.Fprintf(bw, "  %s:%d: %s\n", e.File, e.Line, e.Message)
+			default:
+				fmt.Fprintf(bw, "  %s: %s\n", e.File, e.Message)
+			}
+		}
+		fmt.Fprintln(bw)
+	}
+	inputErrors("Input errors:", r.Errors)
+	inputErrors("Warnings:", r.Warnings)
+	if n := len(r.Skipped); n > 0 {
+		names := make([]string, 0, skippedListed)
+		for _, s := range r.Skipped[:min(n, skippedListed)] {
+			names = append(names, s.File)
+		}
+		list := strings.Join(names, ", ")
+		if n > skippedListed {
+			list += fmt.Sprintf(" and %d more", n-skippedListed)
+		}
+		fmt.Fprintf(bw, "%s skipped (not Kubernetes manifests): %s\n", plural(n, "file"), list)
+		fmt.Fprintln(bw, "  the JSON output lists every skipped file with its reason")
+		fmt.Fprintln(bw)
+	}
 }
