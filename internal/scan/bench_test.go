@@ -150,3 +150,51 @@ func metaOf(obj any) (*metav1.ObjectMeta, bool) {
 	}
 	return nil, false
 }
+
+// BenchmarkScanDuplicates measures a scan of a repository that holds the
+// same objects many times (install variants side by side, or one file
+// repeating its objects): the cost per object must not grow with the
+// number of copies. "files" writes each copy in its own file (separate
+// bundles); "one-file" repeats the objects inside a single file (later
+// copies replace earlier ones, as kubectl apply would).
+func BenchmarkScanDuplicates(b *testing.B) {
+	lv, _ := podsecurity.ParseLevelVersion("restricted:latest")
+	base := manifesttest.Corpus(1, 500)
+	for _, layout := range []string{"files", "one-file"} {
+		for _, copies := range []int{10, 100} {
+			b.Run(fmt.Sprintf("%s/copies=%d", layout, copies), func(b *testing.B) {
+				dir := b.TempDir()
+				var size int64
+				if layout == "files" {
+					for i := range copies {
+						if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("copy-%03d.yaml", i)), base, 0o644); err != nil {
+							b.Fatal(err)
+						}
+						size += int64(len(base))
+					}
+				} else {
+					data := bytes.Repeat(append(append([]byte{}, base...), "\n---\n"...), copies)
+					if err := os.WriteFile(filepath.Join(dir, "all.yaml"), data, 0o644); err != nil {
+						b.Fatal(err)
+					}
+					size = int64(len(data))
+				}
+				b.SetBytes(size)
+				b.ReportAllocs()
+				var objects int
+				for b.Loop() {
+					s, err := NewScanner(rules.Builtin(), Options{PodSecurity: lv})
+					if err != nil {
+						b.Fatal(err)
+					}
+					rep := s.Read(&manifest.Reader{}, []string{dir})
+					if rep.Summary.Errors > 0 {
+						b.Fatalf("input errors: %v", rep.Errors[0])
+					}
+					objects = rep.Summary.Objects
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*objects), "ns/object")
+			})
+		}
+	}
+}

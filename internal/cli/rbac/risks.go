@@ -19,12 +19,13 @@ import (
 )
 
 type risksFlags struct {
-	src      source
-	out      *output.Flags
-	minSev   string
-	failOn   string
-	exitZero bool
-	disable  []string
+	src       source
+	out       *output.Flags
+	minSev    string
+	failOn    string
+	exitZero  bool
+	disable   []string
+	sarifRoot string
 }
 
 func newRisksCommand(s clierr.Streams) *cobra.Command {
@@ -59,6 +60,7 @@ Exit codes: 0 no findings, 1 findings, 2 usage or input errors.`,
 	fl.StringVar(&f.failOn, "fail-on", "info", "exit 1 only for findings of this severity or higher")
 	fl.BoolVar(&f.exitZero, "exit-zero", false, "exit 0 even when there are findings (input errors still exit 2)")
 	fl.StringSliceVar(&f.disable, "disable", nil, "rule IDs not to report, comma-separated or repeated")
+	fl.StringVar(&f.sarifRoot, "sarif-root", "", "directory SARIF artifact URIs are relative to (default: the working directory)")
 	return cmd
 }
 
@@ -119,13 +121,17 @@ func runRisks(s clierr.Streams, f *risksFlags) error {
 			}
 		}
 	}
-	ropts := report.Options{Registry: registry, Version: buildinfo.Version(), Title: "rbac risks"}
+	ropts := report.Options{Registry: registry, Version: buildinfo.Version(), Title: "rbac risks", SARIFRoot: f.sarifRoot}
 	err = writeTargets(s, targets, func(w io.Writer, name string) error {
 		format, err := report.ParseFormat(name)
 		if err != nil {
 			return err
 		}
-		return report.Write(w, format, rep, ropts)
+		o := ropts
+		if w == s.Out {
+			o.Diagnostics = s.Err
+		}
+		return report.Write(w, format, rep, o)
 	})
 	if err != nil {
 		return err

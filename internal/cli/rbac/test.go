@@ -14,6 +14,7 @@ import (
 	"github.com/kubeward/kubeward/internal/cli/clierr"
 	"github.com/kubeward/kubeward/internal/cli/output"
 	"github.com/kubeward/kubeward/internal/rbac"
+	"github.com/kubeward/kubeward/internal/report"
 )
 
 // expectation is one entry of an `rbac test` file.
@@ -88,7 +89,7 @@ Exit codes: 0 every expectation holds, 1 some are broken, 2 usage or input error
 		RunE:    func(cmd *cobra.Command, args []string) error { return runTest(s, f, args[0]) },
 	}
 	f.src.addFlags(cmd.Flags())
-	f.out = output.Register(cmd.Flags(), "text", "text", "json")
+	f.out = output.Register(cmd.Flags(), "text", "text", "json", "junit")
 	cmd.Flags().StringVar(&f.modes, "authorization-mode", "RBAC", "authorization modes in order, comma-separated: RBAC, ABAC, AlwaysAllow, AlwaysDeny")
 	cmd.Flags().StringVar(&f.abacFile, "abac-policy-file", "", "ABAC policy file (JSON lines), for --authorization-mode ABAC")
 	return cmd
@@ -242,6 +243,27 @@ func runTest(s clierr.Streams, f *testFlags, file string) error {
 		results = append(results, res)
 	}
 	err = writeTargets(s, targets, func(w io.Writer, format string) error {
+		if format == "junit" {
+			cases := make([]report.JUnitCase, 0, len(results))
+			for _, r := range results {
+				c := report.JUnitCase{Class: file, Name: r.Name}
+				if !r.Pass {
+					want, got := "allowed", "denied"
+					if !r.Expected {
+						want, got = "denied", "allowed"
+					}
+					c.Failure = "expected " + want + ", got " + got
+					c.Detail = fmt.Sprintf("%s:%d: %s", file, r.Line, c.Failure)
+					if r.Grant != nil {
+						c.Detail += " by " + r.Grant.Path
+					} else if r.Reason != "" {
+						c.Detail += " (" + r.Reason + ")"
+					}
+				}
+				cases = append(cases, c)
+			}
+			return report.WriteJUnitCases(w, "kubeward rbac test", cases)
+		}
 		if format == "json" {
 			return writeJSON(w, struct {
 				Results []resultJSON `json:"results"`

@@ -143,10 +143,14 @@ func run(s clierr.Streams, f *flags, paths []string) error {
 	if len(f.rules) > 0 && !slices.Contains(f.rules, "pod-security") {
 		title = strings.Join(f.rules, ",")
 	}
-	opts := report.Options{Color: color, Version: buildinfo.Version(), Registry: registry, Title: title}
+	opts := report.Options{Color: color, Version: buildinfo.Version(), Registry: registry, Title: title, SARIFRoot: f.sarifRoot}
 	for i, t := range targets {
 		o := opts
-		if !t.Stdout() {
+		if t.Stdout() {
+			// Input errors, warnings and skipped files are diagnostics:
+			// stderr, so that stdout holds only the report.
+			o.Diagnostics = s.Err
+		} else {
 			o.Color = false
 		}
 		format, _ := report.ParseFormat(t.Format)
