@@ -33,7 +33,7 @@ bench:
 ## `make fuzz FUZZTIME=60s`. New inputs are minimized for at most 5s.
 FUZZTIME ?= 10s
 FUZZ_TARGETS := \
-	internal/abac:FuzzParseLine \
+	internal/abac:FuzzParseLine internal/cli/config:FuzzParse \
 	internal/admission:FuzzParseConfig internal/admission:FuzzParseExemptions \
 	internal/manifest:FuzzDecode internal/manifest:FuzzToJSON \
 	internal/podsecurity:FuzzEvaluate \
