@@ -575,23 +575,27 @@ func lookupSA(perms map[string]saGrant, ns, name string) (g saGrant, ok bool) {
 // tokenWorth describes, as a relative clause about the token of a service
 // account, what it holds, and gives the severity of a finding about
 // mounting it ("" for the rule's own).
-func tokenWorth(g saGrant, ok bool) (clause string, sev finding.Severity, grants []string) {
-	switch {
-	case ok && g.strong:
+func tokenWorth(g saGrant) (clause string, sev finding.Severity, grants []string) {
+	if g.strong {
 		return "which holds API permissions", "", []string{g.path}
-	case ok:
-		return "which holds API permissions only through a binding of its group to a default role (low severity)", finding.SeverityLow, []string{g.path}
 	}
-	return "to which no binding in the input grants more than the default discovery permissions (low severity)", finding.SeverityLow, nil
+	return "which holds API permissions only through a binding of its groups to a default role (low severity)", finding.SeverityLow, []string{g.path}
 }
 
-// automountRisks reports tokens mounted into Pods: at the rule's severity
-// when the service account holds permissions of its own (see saGrant), at
-// low severity otherwise, for the token still authenticates to the API.
-// Workloads are reported; a ServiceAccount in the input that no workload
-// runs as is reported itself.
+// automountRisks reports tokens mounted into Pods whose service account
+// holds more than the default discovery permissions: at the rule's severity
+// when they are its own (see saGrant), low when they come only from its
+// groups' bindings to default roles. A token that holds only what every
+// authenticated identity holds is not reported: reporting every Pod that
+// does not opt out would turn each manifest into a finding, and the
+// pod-security rules already judge what a Pod may do. Workloads are
+// reported; a ServiceAccount in the input that no workload runs as is
+// reported itself.
 func (ix *Index) automountRisks(emit emitFunc) {
 	perms := ix.saPermissions()
+	if len(perms) == 0 {
+		return
+	}
 	sas := map[string]*corev1.ServiceAccount{}
 	for _, sa := range ix.policy.ServiceAccounts {
 		sas[sa.Namespace+"/"+sa.Name] = sa
@@ -616,7 +620,11 @@ func (ix *Index) automountRisks(emit emitFunc) {
 		if !mount {
 			continue
 		}
-		what, sev, grants := tokenWorth(lookupSA(perms, w.Key.Namespace, name))
+		g, ok := lookupSA(perms, w.Key.Namespace, name)
+		if !ok {
+			continue
+		}
+		what, sev, grants := tokenWorth(g)
 		emit(RuleSATokenAutomount, sev, finding.ObjectRef{APIVersion: w.APIVersion, Kind: w.Key.Kind, Namespace: w.Key.Namespace, Name: w.Key.Name}, ix.policy.Sources[w.Key],
 			fmt.Sprintf("%s %s mounts the token of ServiceAccount %s, %s", w.Key.Kind, w.Key.Name, key, what),
 			[]string{"ServiceAccount:" + w.Key.Namespace + ":" + name}, grants)
@@ -626,7 +634,11 @@ func (ix *Index) automountRisks(emit emitFunc) {
 		if used[key] || (sa.AutomountServiceAccountToken != nil && !*sa.AutomountServiceAccountToken) {
 			continue
 		}
-		what, sev, grants := tokenWorth(lookupSA(perms, sa.Namespace, sa.Name))
+		g, ok := lookupSA(perms, sa.Namespace, sa.Name)
+		if !ok {
+			continue
+		}
+		what, sev, grants := tokenWorth(g)
 		k := ObjectKey{"ServiceAccount", sa.Namespace, sa.Name}
 		emit(RuleSATokenAutomount, sev, finding.ObjectRef{APIVersion: "v1", Kind: "ServiceAccount", Namespace: sa.Namespace, Name: sa.Name}, ix.policy.Sources[k],
 			fmt.Sprintf("ServiceAccount %s does not set automountServiceAccountToken: false, so every Pod running as it gets its token, %s", key, what),

@@ -454,8 +454,8 @@ func TestPodExecVersions(t *testing.T) {
 // TestAutomountSeverity: a mounted token is reported at the rule's severity
 // when its service account holds permissions of its own (named by a
 // binding, or its groups bound to a non-default role), at low severity when
-// it holds only default roles through its groups or nothing beyond the
-// default discovery permissions; never when the token is not mounted.
+// it holds only default roles through its groups; never when it holds
+// nothing beyond the default discovery permissions or is not mounted.
 func TestAutomountSeverity(t *testing.T) {
 	no := false
 	cfg := rule(l("get"), l(""), l("configmaps"))
@@ -488,7 +488,7 @@ func TestAutomountSeverity(t *testing.T) {
 			ClusterRoleBindings: []*rbacv1.ClusterRoleBinding{crb("b", "view", group("system:serviceaccounts"))},
 			Sources:             map[ObjectKey]Source{{"ClusterRole", "", "view"}: {Default: true}},
 			Workloads:           []Workload{pod("web", "app", nil)},
-		}, l(RuleCouldBeNamespaced+":low", RuleSATokenAutomount+":low"), "Deployment web mounts the token of ServiceAccount ns/app, which holds API permissions only through a binding of its group to a default role (low severity)"},
+		}, l(RuleCouldBeNamespaced+":low", RuleSATokenAutomount+":low"), "Deployment web mounts the token of ServiceAccount ns/app, which holds API permissions only through a binding of its groups to a default role (low severity)"},
 		{"group-default-role-and-named", &Policy{
 			ClusterRoles:        []*rbacv1.ClusterRole{clusterRole("view", cfg), clusterRole("r", cfg)},
 			ClusterRoleBindings: []*rbacv1.ClusterRoleBinding{crb("b", "view", group("system:serviceaccounts"))},
@@ -500,14 +500,19 @@ func TestAutomountSeverity(t *testing.T) {
 			ClusterRoles: []*rbacv1.ClusterRole{clusterRole("r", cfg)},
 			RoleBindings: []*rbacv1.RoleBinding{rb("ns", "b", "ClusterRole", "r", sa("", "other"))},
 			Workloads:    []Workload{pod("web", "app", nil)},
-		}, l(RuleSATokenAutomount + ":low"), "Deployment web mounts the token of ServiceAccount ns/app, to which no binding in the input grants more than the default discovery permissions (low severity)"},
+		}, nil, ""},
 		{"binding-to-missing-role", &Policy{
 			RoleBindings: []*rbacv1.RoleBinding{rb("ns", "b", "ClusterRole", "gone", sa("", "app"))},
 			Workloads:    []Workload{pod("web", "app", nil)},
-		}, l(RuleDanglingRoleRef+":low", RuleSATokenAutomount+":low"), ""},
-		{"unused-service-account", &Policy{
+		}, l(RuleDanglingRoleRef + ":low"), ""},
+		{"unused-service-account-without-permissions", &Policy{
 			ServiceAccounts: []*corev1.ServiceAccount{{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "idle"}}},
-		}, l(RuleSATokenAutomount + ":low"), "ServiceAccount ns/idle does not set automountServiceAccountToken: false, so every Pod running as it gets its token, to which no binding in the input grants more than the default discovery permissions (low severity)"},
+		}, nil, ""},
+		{"unused-service-account-with-permissions", &Policy{
+			ClusterRoles:    []*rbacv1.ClusterRole{clusterRole("r", cfg)},
+			RoleBindings:    []*rbacv1.RoleBinding{rb("ns", "b", "ClusterRole", "r", sa("", "idle"))},
+			ServiceAccounts: []*corev1.ServiceAccount{{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "idle"}}},
+		}, l(RuleSATokenAutomount + ":medium"), "ServiceAccount ns/idle does not set automountServiceAccountToken: false, so every Pod running as it gets its token, which holds API permissions"},
 		{"not-mounted", &Policy{
 			ClusterRoles:    []*rbacv1.ClusterRole{clusterRole("r", cfg)},
 			RoleBindings:    []*rbacv1.RoleBinding{rb("ns", "b", "ClusterRole", "r", sa("", "app"))},
