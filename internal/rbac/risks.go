@@ -223,9 +223,9 @@ func FormatSubject(s rbacv1.Subject) string {
 //
 // A finding's Severity is its rule's, except where the rule's description
 // says a finding is lowered (rbac/secrets-read and rbac/token-request
-// limited by resourceNames, rbac/sa-token-automount for tokens without
-// permissions of their own): rules may lower the severity of one finding,
-// never raise it. Every finding has a location when its object or the
+// limited by resourceNames, rbac/sa-token-automount for tokens whose
+// permissions come only from default roles bound to their groups): rules
+// may lower the severity of one finding, never raise it. Every finding has a location when its object or the
 // object that caused it has one.
 func (ix *Index) Risks(opts RiskOptions) []finding.Finding {
 	probes := probesFor(opts.KubernetesMinor)

@@ -32,7 +32,8 @@ const (
 // Rules returns the metadata of every rbac/ rule. A rule's Severity is the
 // severity of its findings unless its Description says when one is lowered:
 // Risks may lower the severity of a single finding (a grant limited by
-// resourceNames, a token without permissions of its own), never raise it.
+// resourceNames, a token holding only default roles through its groups),
+// never raise it.
 func Rules() []finding.Rule {
 	r := func(id, title string, sev finding.Severity, desc, fix string) finding.Rule {
 		return finding.Rule{ID: id, Title: title, Severity: sev, Description: desc, Remediation: fix, DocURL: DocURL}
