@@ -221,8 +221,10 @@ func place[T any](p *Policy, key ObjectKey, at int, list *[]T, v T, same func(T)
 
 // Clone returns a copy of p that can be extended with Add independently of
 // p: slices, Sources and the position index are copied, the objects
-// themselves are shared (they are never modified). Cloning costs a few
-// microseconds per hundred objects; see NewPolicyWithDefaults.
+// themselves are shared (they are never modified). Its cost is linear in
+// the number of objects, with no decoding: about 60 µs of CPU for the
+// default policy's 141 objects (BenchmarkPolicyPerBundle), against about
+// 45 ms to decode and add them again.
 func (p *Policy) Clone() *Policy {
 	c := *p
 	c.Roles = slices.Clone(p.Roles)
