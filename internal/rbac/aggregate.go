@@ -23,14 +23,15 @@ const maxAggregationRounds = 64
 // selectors match no rule at all, the controller applies no rules and the
 // role keeps the rules written in it. An empty selector {} matches every
 // ClusterRole. It returns the effective rules by ClusterRole name for
-// aggregated roles only, and one error per role whose selector is invalid
-// (that role keeps its written rules, as the controller leaves it unchanged).
-func aggregateClusterRoles(roles []*rbacv1.ClusterRole) (map[string][]rbacv1.PolicyRule, []error) {
+// aggregated roles only, and one problem per role whose selector is invalid
+// (that role keeps its written rules, as the controller leaves it unchanged;
+// kube-apiserver refuses such a role). sources locates the roles.
+func aggregateClusterRoles(roles []*rbacv1.ClusterRole, sources map[ObjectKey]Source) (map[string][]rbacv1.PolicyRule, []*Problem) {
 	type aggregated struct {
 		name      string
 		selectors []labels.Selector
 	}
-	var errs []error
+	var errs []*Problem
 	var aggs []aggregated
 	current := make(map[string][]rbacv1.PolicyRule, len(roles))
 	sorted := make([]*rbacv1.ClusterRole, len(roles))
@@ -46,7 +47,8 @@ func aggregateClusterRoles(roles []*rbacv1.ClusterRole) (map[string][]rbacv1.Pol
 		for i := range r.AggregationRule.ClusterRoleSelectors {
 			sel, err := metav1.LabelSelectorAsSelector(&r.AggregationRule.ClusterRoleSelectors[i])
 			if err != nil {
-				errs = append(errs, fmt.Errorf("ClusterRole %s: aggregationRule.clusterRoleSelectors[%d]: %w", r.Name, i, err))
+				key := ObjectKey{"ClusterRole", "", r.Name}
+				errs = append(errs, &Problem{Source: sources[key], Object: key, Field: fmt.Sprintf("aggregationRule.clusterRoleSelectors[%d]", i), Message: err.Error()})
 				ok = false
 				break
 			}
@@ -62,7 +64,11 @@ func aggregateClusterRoles(roles []*rbacv1.ClusterRole) (map[string][]rbacv1.Pol
 	}
 	for round := 0; ; round++ {
 		if round == maxAggregationRounds {
-			errs = append(errs, fmt.Errorf("ClusterRole aggregation did not settle after %d rounds (a cycle of aggregated roles?)", maxAggregationRounds))
+			// The API server stores such roles; its controller would keep
+			// rewriting them. Anchor the warning on the first aggregated role.
+			key := ObjectKey{"ClusterRole", "", aggs[0].name}
+			errs = append(errs, &Problem{Source: sources[key], Object: key, Field: "aggregationRule", Warning: true,
+				Message: fmt.Sprintf("ClusterRole aggregation did not settle after %d rounds (a cycle of aggregated roles?)", maxAggregationRounds)})
 			break
 		}
 		changed := false

@@ -1,6 +1,7 @@
 package rbac
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -87,7 +88,7 @@ func TestAggregation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, errs := aggregateClusterRoles(tt.roles)
+			got, errs := aggregateClusterRoles(tt.roles, nil)
 			if len(errs) > 0 {
 				t.Fatalf("errors: %v", errs)
 			}
@@ -100,9 +101,18 @@ func TestAggregation(t *testing.T) {
 
 func TestAggregationInvalidSelector(t *testing.T) {
 	bad := metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "a", Operator: "Bogus"}}}
-	_, errs := aggregateClusterRoles([]*rbacv1.ClusterRole{aggregating(clusterRole("agg"), bad)})
+	src := Source{File: "roles.yaml", Line: 12}
+	_, errs := aggregateClusterRoles([]*rbacv1.ClusterRole{aggregating(clusterRole("agg"), sel("x", "y"), bad)},
+		map[ObjectKey]Source{{"ClusterRole", "", "agg"}: src})
 	if len(errs) != 1 {
 		t.Fatalf("errors = %v, want one", errs)
+	}
+	p := errs[0]
+	if p.Source != src || p.Object != (ObjectKey{"ClusterRole", "", "agg"}) || p.Field != "aggregationRule.clusterRoleSelectors[1]" || p.Warning {
+		t.Errorf("problem = %+v", p)
+	}
+	if want := "roles.yaml:12: ClusterRole/agg: aggregationRule.clusterRoleSelectors[1]: "; !strings.HasPrefix(p.Error(), want) {
+		t.Errorf("Error() = %q, want prefix %q", p.Error(), want)
 	}
 }
 

@@ -30,9 +30,9 @@ type Index struct {
 	clusterBindings []int32
 	nsBindings      map[string][]int32
 	namespaceNames  []string
-	// Problems lists what made the input imperfect without stopping the
+	// problems lists what made the input imperfect without stopping the
 	// build (e.g. invalid aggregation selectors).
-	problems []error
+	problems []*Problem
 }
 
 type nsName struct{ ns, name string }
@@ -102,8 +102,8 @@ func NewIndex(p *Policy, opts Options) *Index {
 	ix.problems = append(ix.problems, Validate(p)...)
 	var aggregated map[string][]rbacv1.PolicyRule
 	if opts.Aggregate {
-		var errs []error
-		aggregated, errs = aggregateClusterRoles(p.ClusterRoles)
+		var errs []*Problem
+		aggregated, errs = aggregateClusterRoles(p.ClusterRoles, p.Sources)
 		ix.problems = append(ix.problems, errs...)
 	}
 	for _, cr := range p.ClusterRoles {
@@ -191,10 +191,12 @@ func (ix *Index) addBinding(b Binding) {
 func (ix *Index) Policy() *Policy { return ix.policy }
 
 // Problems returns the input problems found while building the index:
-// objects given twice (Policy.Duplicates), objects the API server would
-// refuse (Validate) and invalid aggregation selectors. Answers are still
-// given, ignoring nothing, but a caller should not trust them silently.
-func (ix *Index) Problems() []error { return ix.problems }
+// objects given twice (Policy.Duplicates, warnings), objects the API server
+// would refuse (Validate) and invalid aggregation selectors, in that order.
+// Answers are still given, ignoring nothing, but a caller should not trust
+// them silently. Problems with Warning set are input Kubernetes accepts.
+// The caller must not modify them.
+func (ix *Index) Problems() []*Problem { return ix.problems }
 
 // Bindings returns every binding, ClusterRoleBindings first, in input order.
 // The caller must not modify them.

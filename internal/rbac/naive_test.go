@@ -144,7 +144,7 @@ func TestIndexMatchesNaive(t *testing.T) {
 			p.Add(&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: pick(r, namespaces...), Name: fmt.Sprintf("rb%d", i)}, RoleRef: ref, Subjects: subs}, Source{})
 		}
 		ix := NewIndex(p, Options{Aggregate: true})
-		aggregated, _ := aggregateClusterRoles(p.ClusterRoles)
+		aggregated, _ := aggregateClusterRoles(p.ClusterRoles, nil)
 		chain := Chain{{"rbac", ix}}
 		for range 200 {
 			a := &Attributes{User: pick(r, "u1", "u2", "system:serviceaccount:a:s1", "system:serviceaccount:b:s2", "x"), Groups: some(r, "g1", "g2", GroupAuthenticated, "other")}

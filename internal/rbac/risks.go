@@ -29,13 +29,17 @@ const (
 	capTokenRequest
 	capWebhookConfig
 	capPodExec
-	capCreate
+	// capQuotaCreate: create on a resource whose objects a ResourceQuota
+	// can count (see quotaCountable).
+	capQuotaCreate
 	numCaps
 )
 
 // probe is a request shape: any of verbs on any of resources (group,
-// resource, subresource) grants the capability. Resource names are ignored:
-// a rule limited to names still grants the capability for those names.
+// resource, subresource) grants the capability. Resource names are ignored
+// here: a rule limited to names still grants the capability for those
+// names (rules that lower the severity of such grants look at them, see
+// namedOnly).
 type probe struct {
 	verbs     []string
 	resources [][3]string
@@ -59,7 +63,26 @@ var probes = [numCaps]probe{
 	capCSRCreate:      {verbs: []string{"create"}, resources: [][3]string{{"certificates.k8s.io", "certificatesigningrequests", ""}}, clusterScoped: true, what: "create certificatesigningrequests"},
 	capTokenRequest:   {verbs: []string{"create"}, resources: [][3]string{{"", "serviceaccounts", "token"}}, what: "create service account tokens"},
 	capWebhookConfig:  {verbs: []string{"create", "update", "patch", "delete", "deletecollection"}, resources: [][3]string{{"admissionregistration.k8s.io", "validatingwebhookconfigurations", ""}, {"admissionregistration.k8s.io", "mutatingwebhookconfigurations", ""}}, clusterScoped: true, what: "write admission webhook configurations"},
-	capPodExec:        {verbs: []string{"create", "get"}, resources: [][3]string{{"", "pods", "exec"}, {"", "pods", "attach"}, {"", "pods", "portforward"}}, what: "exec into, attach to or port-forward Pods"},
+	capPodExec:        {verbs: []string{"create"}, resources: [][3]string{{"", "pods", "exec"}, {"", "pods", "attach"}, {"", "pods", "portforward"}}, what: "exec into, attach to or port-forward Pods"},
+}
+
+// podExecCreateOnlyMinor is the first Kubernetes minor version (v1.35) in
+// which exec, attach and port-forward over WebSocket need create on the
+// subresource, not only get: the AuthorizePodWebsocketUpgradeCreatePermission
+// feature gate, beta and on by default since v1.35 (kubernetes/kubernetes
+// pull request 134577; KEP-4006). Before, the WebSocket upgrade (an HTTP
+// GET) was authorized as get alone, so get on pods/exec allowed exec.
+const podExecCreateOnlyMinor = 35
+
+// probesFor returns the probe table for Kubernetes v1.minor (0: the newest).
+func probesFor(minor int) *[numCaps]probe {
+	t := probes
+	if minor > 0 && minor < podExecCreateOnlyMinor {
+		pe := t[capPodExec]
+		pe.verbs = []string{"create", "get"}
+		t[capPodExec] = pe
+	}
+	return &t
 }
 
 // ruleHas reports whether rule grants probe p, ignoring resource names.
@@ -117,21 +140,42 @@ func probeTargets(r *Role, idx []int, p *probe) string {
 // roleCaps is, per capability, the indexes of the role's rules granting it.
 type roleCaps [numCaps][]int
 
-func capsOf(r *Role) *roleCaps {
+func capsOf(r *Role, probes *[numCaps]probe) *roleCaps {
 	var c roleCaps
 	for i := range r.Rules {
 		rule := &r.Rules[i]
-		for cp := capability(0); cp < capCreate; cp++ {
+		for cp := capability(0); cp < capQuotaCreate; cp++ {
 			if ruleHas(rule, &probes[cp]) {
 				c[cp] = append(c[cp], i)
 			}
 		}
-		if len(rule.Resources) > 0 && verbMatches(rule.Verbs, "create") {
-			c[capCreate] = append(c[capCreate], i)
+		if createsCountable(rule) {
+			c[capQuotaCreate] = append(c[capQuotaCreate], i)
 		}
 	}
 	return &c
 }
+
+// namedOnly reports whether every rule idx of r is limited by
+// resourceNames, and returns the names, in order, without repeats.
+func namedOnly(r *Role, idx []int) (bool, []string) {
+	var names []string
+	for _, i := range idx {
+		if len(r.Rules[i].ResourceNames) == 0 {
+			return false, nil
+		}
+		for _, n := range r.Rules[i].ResourceNames {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	return len(idx) > 0, names
+}
+
+// namedSeverity is the severity of rbac/secrets-read and rbac/token-request
+// findings whose every granting rule is limited by resourceNames.
+const namedSeverity = finding.SeverityLow
 
 // riskRuleOf maps capabilities reported per binding to their rule.
 var riskRuleOf = []struct {
@@ -150,12 +194,19 @@ var riskRuleOf = []struct {
 	{capPodExec, RulePodExec},
 }
 
-// RiskOptions tune Risks.
+// RiskOptions tune Risks. The zero value judges the policy for the newest
+// Kubernetes version kubeward knows.
 type RiskOptions struct {
 	// KnownClusterRoles names ClusterRoles that exist although they are not
 	// in the policy (the default policy's, when it was not loaded), so that
 	// bindings to them are not reported as dangling.
 	KnownClusterRoles map[string]bool
+	// KubernetesMinor is N of the Kubernetes version v1.N the policy is
+	// judged for, with that version's default feature gates; 0 means the
+	// newest (the version of internal/rbac/bootstrap). It decides, for
+	// rbac/pod-exec, whether get on pods/exec still allows exec (before
+	// v1.35) or only create does (v1.35 and later).
+	KubernetesMinor int
 }
 
 // FormatSubject renders a subject as Kind:namespace:name (the namespace
@@ -165,10 +216,19 @@ func FormatSubject(s rbacv1.Subject) string {
 }
 
 // Risks evaluates every rbac/ rule over the policy and returns the findings,
-// ordered by object (kind, namespace, name) then rule. Objects of the default policy (Source.Default)
-// are not reported, but the permissions of default roles are: a user's
-// binding to the default "edit" role lets its subjects read Secrets.
+// ordered by object (kind, namespace, name) then rule. Objects of the
+// default policy (Source.Default) are not reported, but the permissions of
+// default roles are: a user's binding to the default "edit" role lets its
+// subjects read Secrets.
+//
+// A finding's Severity is its rule's, except where the rule's description
+// says a finding is lowered (rbac/secrets-read and rbac/token-request
+// limited by resourceNames, rbac/sa-token-automount for tokens whose
+// permissions come only from default roles bound to their groups): rules
+// may lower the severity of one finding, never raise it. Every finding has a location when its object or the
+// object that caused it has one.
 func (ix *Index) Risks(opts RiskOptions) []finding.Finding {
+	probes := probesFor(opts.KubernetesMinor)
 	rules := map[string]finding.Rule{}
 	for _, r := range Rules() {
 		rules[r.ID] = r
@@ -178,15 +238,18 @@ func (ix *Index) Risks(opts RiskOptions) []finding.Finding {
 	capsFor := func(r *Role) *roleCaps {
 		c, ok := caps[r]
 		if !ok {
-			c = capsOf(r)
+			c = capsOf(r, probes)
 			caps[r] = c
 		}
 		return c
 	}
-	emit := func(ruleID string, obj finding.ObjectRef, src Source, msg string, subjects, grants []string) {
+	emit := func(ruleID string, sev finding.Severity, obj finding.ObjectRef, src Source, msg string, subjects, grants []string) {
 		rule := rules[ruleID]
+		if sev == "" || sev.Rank() > rule.Severity.Rank() {
+			sev = rule.Severity
+		}
 		out = append(out, finding.Finding{
-			Rule: ruleID, Severity: rule.Severity, Object: obj, File: src.File, Line: src.Line,
+			Rule: ruleID, Severity: sev, Object: obj, File: src.File, Line: src.Line,
 			Message: msg, Remediation: rule.Remediation, Subjects: subjects, Grants: grants,
 		})
 	}
@@ -222,16 +285,18 @@ func (ix *Index) Risks(opts RiskOptions) []finding.Finding {
 		for _, s := range b.Subjects {
 			switch {
 			case s.Kind == rbacv1.GroupKind && s.Name == GroupMasters:
-				emit(RuleSystemMasters, obj, b.Source, fmt.Sprintf("%s %s names the group system:masters, whose members bypass authorization", b.Key.Kind, b.Key.Name), subjects, nil)
+				emit(RuleSystemMasters, "", obj, b.Source, fmt.Sprintf("%s %s names the group system:masters, whose members bypass authorization", b.Key.Kind, b.Key.Name), subjects, nil)
 			case (s.Kind == rbacv1.GroupKind && s.Name == GroupUnauthenticated) || (s.Kind == rbacv1.UserKind && s.Name == UserAnonymous):
-				emit(RuleUnauthenticatedBinding, obj, b.Source, fmt.Sprintf("%s %s grants %s %s to %s %s, that is to anyone without credentials", b.Key.Kind, b.Key.Name, b.RoleRef.Kind, b.RoleRef.Name, s.Kind, s.Name), subjects, nil)
+				emit(RuleUnauthenticatedBinding, "", obj, b.Source, fmt.Sprintf("%s %s grants %s %s to %s %s, that is to anyone without credentials", b.Key.Kind, b.Key.Name, b.RoleRef.Kind, b.RoleRef.Name, s.Kind, s.Name), subjects, nil)
 			case s.Kind == rbacv1.ServiceAccountKind:
 				ns := s.Namespace
 				if ns == "" {
 					ns = b.Key.Namespace
 				}
-				if ns != "" && (ix.policy.ServiceAccountsListed || saNamespaces[ns]) && !saKnown[ns+"/"+s.Name] {
-					emit(RuleDanglingSubject, obj, b.Source, fmt.Sprintf("%s %s names ServiceAccount %s/%s, which does not exist", b.Key.Kind, b.Key.Name, ns, s.Name), subjects, nil)
+				// The service account controller creates "default" in
+				// every namespace, so a binding to it never dangles.
+				if ns != "" && s.Name != "default" && (ix.policy.ServiceAccountsListed || saNamespaces[ns]) && !saKnown[ns+"/"+s.Name] {
+					emit(RuleDanglingSubject, "", obj, b.Source, fmt.Sprintf("%s %s names ServiceAccount %s/%s, which does not exist", b.Key.Kind, b.Key.Name, ns, s.Name), subjects, nil)
 				}
 			}
 		}
@@ -239,11 +304,11 @@ func (ix *Index) Risks(opts RiskOptions) []finding.Finding {
 		// permission findings below are not repeated for it.
 		clusterAdmin := b.RoleRef.Kind == "ClusterRole" && b.RoleRef.Name == "cluster-admin"
 		if clusterAdmin {
-			emit(RuleClusterAdminBinding, obj, b.Source, fmt.Sprintf("%s %s grants cluster-admin %s to %s", b.Key.Kind, b.Key.Name, scope, who), subjects, []string{b.Key.String() + " → ClusterRole/cluster-admin"})
+			emit(RuleClusterAdminBinding, "", obj, b.Source, fmt.Sprintf("%s %s grants cluster-admin %s to %s", b.Key.Kind, b.Key.Name, scope, who), subjects, []string{b.Key.String() + " → ClusterRole/cluster-admin"})
 		}
 		if b.Role == nil {
 			if !(b.RoleRef.Kind == "ClusterRole" && opts.KnownClusterRoles[b.RoleRef.Name]) {
-				emit(RuleDanglingRoleRef, obj, b.Source, fmt.Sprintf("%s %s refers to %s %s, which does not exist", b.Key.Kind, b.Key.Name, b.RoleRef.Kind, b.RoleRef.Name), subjects, nil)
+				emit(RuleDanglingRoleRef, "", obj, b.Source, fmt.Sprintf("%s %s refers to %s %s, which does not exist", b.Key.Kind, b.Key.Name, b.RoleRef.Kind, b.RoleRef.Name), subjects, nil)
 			}
 			continue
 		}
@@ -271,14 +336,25 @@ func (ix *Index) Risks(opts RiskOptions) []finding.Finding {
 				what += " (" + targets + ")"
 			}
 			msg := fmt.Sprintf("%s can %s %s through %s %s", who, what, scope, b.Role.Key.Kind, b.Role.Key.Name)
-			if rr.cap == capWorkloadCreate {
+			var sev finding.Severity
+			switch rr.cap {
+			case capWorkloadCreate:
 				where := "every namespace"
 				if b.Key.Kind == "RoleBinding" {
 					where = "the namespace"
 				}
 				msg += ", and so mount any Secret and run as any ServiceAccount of " + where
+			case capSecretsRead, capTokenRequest:
+				if named, names := namedOnly(b.Role, idx); named {
+					sev = namedSeverity
+					msg += ", limited by resourceNames to " + strings.Join(names, ", ") + " (low severity: no others)"
+				}
+			case capPodExec:
+				if opts.KubernetesMinor > 0 && opts.KubernetesMinor < podExecCreateOnlyMinor {
+					msg += fmt.Sprintf(" (before Kubernetes v1.%d, get is enough: exec over WebSocket is authorized as get)", podExecCreateOnlyMinor)
+				}
 			}
-			emit(rr.rule, obj, b.Source, msg, subjects, grants(idx))
+			emit(rr.rule, sev, obj, b.Source, msg, subjects, grants(idx))
 		}
 		if b.Key.Kind == "ClusterRoleBinding" && len(c[capCSRApproval]) > 0 && len(c[capSignerApprove]) > 0 {
 			idx := append(append([]int{}, c[capCSRApproval]...), c[capSignerApprove]...)
@@ -287,10 +363,10 @@ func (ix *Index) Risks(opts RiskOptions) []finding.Finding {
 				idx = append(idx, c[capCSRCreate]...)
 				extra = ", and can create them, so can issue itself client certificates"
 			}
-			emit(RuleCSRApprove, obj, b.Source, fmt.Sprintf("%s can approve certificate signing requests through %s %s%s", who, b.Role.Key.Kind, b.Role.Key.Name, extra), subjects, grants(idx))
+			emit(RuleCSRApprove, "", obj, b.Source, fmt.Sprintf("%s can approve certificate signing requests through %s %s%s", who, b.Role.Key.Kind, b.Role.Key.Name, extra), subjects, grants(idx))
 		}
 		if b.Key.Kind == "ClusterRoleBinding" && onlyNamespaced(b.Role.Rules) {
-			emit(RuleCouldBeNamespaced, obj, b.Source, fmt.Sprintf("ClusterRoleBinding %s grants %s %s, whose rules only name namespaced resources, in every namespace", b.Key.Name, b.Role.Key.Kind, b.Role.Key.Name), subjects, nil)
+			emit(RuleCouldBeNamespaced, "", obj, b.Source, fmt.Sprintf("ClusterRoleBinding %s grants %s %s, whose rules only name namespaced resources, in every namespace", b.Key.Name, b.Role.Key.Kind, b.Role.Key.Name), subjects, nil)
 		}
 	}
 	// Wildcards are a property of the role; report each used role once.
@@ -312,7 +388,7 @@ func (ix *Index) Risks(opts RiskOptions) []finding.Finding {
 			g[i] = fmt.Sprintf("%s → rules[%d]", r.Key, ri)
 		}
 		apiVersion := "rbac.authorization.k8s.io/v1"
-		emit(RuleWildcard, finding.ObjectRef{APIVersion: apiVersion, Kind: r.Key.Kind, Namespace: r.Key.Namespace, Name: r.Key.Name}, r.Source,
+		emit(RuleWildcard, "", finding.ObjectRef{APIVersion: apiVersion, Kind: r.Key.Kind, Namespace: r.Key.Namespace, Name: r.Key.Name}, r.Source,
 			fmt.Sprintf("%s %s uses * in verbs, resources or apiGroups (%s)", r.Key.Kind, r.Key.Name, plural(len(idx), "rule")), ix.boundSubjects(r), g)
 	}
 	ix.csrApproveAcrossBindings(emit, capsFor)
@@ -423,13 +499,26 @@ func (ix *Index) serviceAccountSets() (known map[string]bool, namespaces map[str
 	return known, namespaces
 }
 
-type emitFunc func(ruleID string, obj finding.ObjectRef, src Source, msg string, subjects, grants []string)
+// emitFunc records a finding of rule ruleID; sev "" means the rule's
+// severity, and a severity above the rule's is ignored.
+type emitFunc func(ruleID string, sev finding.Severity, obj finding.ObjectRef, src Source, msg string, subjects, grants []string)
+
+// saGrant is how a service account gets permissions from a non-default
+// binding: the first binding → role path, and whether that grant is strong
+// (the account named by the binding, or its groups bound to a role that is
+// not part of the default policy) or weak (only its groups, bound to default
+// roles).
+type saGrant struct {
+	path   string
+	strong bool
+}
 
 // saPermissions returns, for service accounts that non-default bindings give
-// at least one rule (directly, or through system:serviceaccounts groups),
-// one grant path; keys are NS/NAME, or NS/* and */* for the groups.
-func (ix *Index) saPermissions() map[string]string {
-	out := map[string]string{}
+// at least one rule (directly, or through the system:serviceaccounts
+// groups), their grant, strong ones first; keys are NS/NAME, or NS/* and
+// */* for the groups.
+func (ix *Index) saPermissions() map[string]saGrant {
+	out := map[string]saGrant{}
 	for i := range ix.bindings {
 		b := &ix.bindings[i]
 		if b.Source.Default || b.Role == nil || len(b.Role.Rules) == 0 {
@@ -438,6 +527,7 @@ func (ix *Index) saPermissions() map[string]string {
 		path := b.Key.String() + " → " + b.Role.Key.String()
 		for _, s := range b.Subjects {
 			var key string
+			direct := true
 			switch {
 			case s.Kind == rbacv1.ServiceAccountKind:
 				ns := s.Namespace
@@ -449,9 +539,9 @@ func (ix *Index) saPermissions() map[string]string {
 				}
 				key = ns + "/" + s.Name
 			case s.Kind == rbacv1.GroupKind && s.Name == GroupServiceAccounts:
-				key = "*/*"
+				key, direct = "*/*", false
 			case s.Kind == rbacv1.GroupKind && strings.HasPrefix(s.Name, serviceAccountsPrefix):
-				key = strings.TrimPrefix(s.Name, serviceAccountsPrefix) + "/*"
+				key, direct = strings.TrimPrefix(s.Name, serviceAccountsPrefix)+"/*", false
 			case s.Kind == rbacv1.UserKind:
 				ns, n, ok := ParseServiceAccount(s.Name)
 				if !ok {
@@ -461,23 +551,46 @@ func (ix *Index) saPermissions() map[string]string {
 			default:
 				continue
 			}
-			if _, ok := out[key]; !ok {
-				out[key] = path
+			g := saGrant{path: path, strong: direct || !b.Role.Source.Default}
+			if old, ok := out[key]; !ok || (g.strong && !old.strong) {
+				out[key] = g
 			}
 		}
 	}
 	return out
 }
 
-func lookupSA(perms map[string]string, ns, name string) (string, bool) {
+// lookupSA returns the grant of service account ns/name: a strong one if
+// any, else a weak one; ok is false when it holds only the default
+// permissions.
+func lookupSA(perms map[string]saGrant, ns, name string) (g saGrant, ok bool) {
 	for _, k := range []string{ns + "/" + name, ns + "/*", "*/*"} {
-		if p, ok := perms[k]; ok {
-			return p, true
+		if p, found := perms[k]; found && (!ok || (p.strong && !g.strong)) {
+			g, ok = p, true
 		}
 	}
-	return "", false
+	return g, ok
 }
 
+// tokenWorth describes, as a relative clause about the token of a service
+// account, what it holds, and gives the severity of a finding about
+// mounting it ("" for the rule's own).
+func tokenWorth(g saGrant) (clause string, sev finding.Severity, grants []string) {
+	if g.strong {
+		return "which holds API permissions", "", []string{g.path}
+	}
+	return "which holds API permissions only through a binding of its groups to a default role (low severity)", finding.SeverityLow, []string{g.path}
+}
+
+// automountRisks reports tokens mounted into Pods whose service account
+// holds more than the default discovery permissions: at the rule's severity
+// when they are its own (see saGrant), low when they come only from its
+// groups' bindings to default roles. A token that holds only what every
+// authenticated identity holds is not reported: reporting every Pod that
+// does not opt out would turn each manifest into a finding, and the
+// pod-security rules already judge what a Pod may do. Workloads are
+// reported; a ServiceAccount in the input that no workload runs as is
+// reported itself.
 func (ix *Index) automountRisks(emit emitFunc) {
 	perms := ix.saPermissions()
 	if len(perms) == 0 {
@@ -491,14 +604,13 @@ func (ix *Index) automountRisks(emit emitFunc) {
 	for _, w := range ix.policy.Workloads {
 		name := w.Spec.ServiceAccountName
 		if name == "" {
+			name = w.Spec.DeprecatedServiceAccount
+		}
+		if name == "" {
 			name = "default"
 		}
 		key := w.Key.Namespace + "/" + name
 		used[key] = true
-		path, ok := lookupSA(perms, w.Key.Namespace, name)
-		if !ok {
-			continue
-		}
 		mount := true
 		if w.Spec.AutomountServiceAccountToken != nil {
 			mount = *w.Spec.AutomountServiceAccountToken
@@ -508,24 +620,29 @@ func (ix *Index) automountRisks(emit emitFunc) {
 		if !mount {
 			continue
 		}
-		src := ix.policy.Sources[w.Key]
-		emit(RuleSATokenAutomount, finding.ObjectRef{APIVersion: w.APIVersion, Kind: w.Key.Kind, Namespace: w.Key.Namespace, Name: w.Key.Name}, src,
-			fmt.Sprintf("%s %s mounts the token of ServiceAccount %s, which holds API permissions", w.Key.Kind, w.Key.Name, key),
-			[]string{"ServiceAccount:" + w.Key.Namespace + ":" + name}, []string{path})
+		g, ok := lookupSA(perms, w.Key.Namespace, name)
+		if !ok {
+			continue
+		}
+		what, sev, grants := tokenWorth(g)
+		emit(RuleSATokenAutomount, sev, finding.ObjectRef{APIVersion: w.APIVersion, Kind: w.Key.Kind, Namespace: w.Key.Namespace, Name: w.Key.Name}, ix.policy.Sources[w.Key],
+			fmt.Sprintf("%s %s mounts the token of ServiceAccount %s, %s", w.Key.Kind, w.Key.Name, key, what),
+			[]string{"ServiceAccount:" + w.Key.Namespace + ":" + name}, grants)
 	}
 	for _, sa := range ix.policy.ServiceAccounts {
 		key := sa.Namespace + "/" + sa.Name
 		if used[key] || (sa.AutomountServiceAccountToken != nil && !*sa.AutomountServiceAccountToken) {
 			continue
 		}
-		path, ok := lookupSA(perms, sa.Namespace, sa.Name)
+		g, ok := lookupSA(perms, sa.Namespace, sa.Name)
 		if !ok {
 			continue
 		}
+		what, sev, grants := tokenWorth(g)
 		k := ObjectKey{"ServiceAccount", sa.Namespace, sa.Name}
-		emit(RuleSATokenAutomount, finding.ObjectRef{APIVersion: "v1", Kind: "ServiceAccount", Namespace: sa.Namespace, Name: sa.Name}, ix.policy.Sources[k],
-			fmt.Sprintf("ServiceAccount %s holds API permissions and does not set automountServiceAccountToken: false, so every Pod running as it gets its token", key),
-			[]string{"ServiceAccount:" + sa.Namespace + ":" + sa.Name}, []string{path})
+		emit(RuleSATokenAutomount, sev, finding.ObjectRef{APIVersion: "v1", Kind: "ServiceAccount", Namespace: sa.Namespace, Name: sa.Name}, ix.policy.Sources[k],
+			fmt.Sprintf("ServiceAccount %s does not set automountServiceAccountToken: false, so every Pod running as it gets its token, %s", key, what),
+			[]string{"ServiceAccount:" + sa.Namespace + ":" + sa.Name}, grants)
 	}
 }
 
@@ -535,6 +652,11 @@ var countQuotaKeys = map[corev1.ResourceName]bool{
 	"replicationcontrollers": true, "resourcequotas": true, "services.loadbalancers": true, "services.nodeports": true,
 }
 
+// quotaRisks reports namespaces where subjects can create objects a
+// ResourceQuota could count (see quotaCountable) and none counts any. A
+// namespace defined in the input anchors its finding; otherwise the first
+// binding that grants creation there does (a RoleBinding of the namespace
+// before ClusterRoleBindings), so that every finding has a location.
 func (ix *Index) quotaRisks(emit emitFunc, capsFor func(*Role) *roleCaps) {
 	quota := map[string]bool{}
 	for _, q := range ix.policy.ResourceQuotas {
@@ -544,41 +666,63 @@ func (ix *Index) quotaRisks(emit emitFunc, capsFor func(*Role) *roleCaps) {
 			}
 		}
 	}
-	creators := map[string][]string{} // namespace → grant paths
-	var clusterCreators []string
+	type creators struct {
+		paths  []string
+		anchor Source
+	}
+	per := map[string]*creators{}
+	var clusterPaths []string
+	var clusterAnchor Source
 	for i := range ix.bindings {
 		b := &ix.bindings[i]
 		if b.Source.Default || b.Role == nil || len(b.Subjects) == 0 {
 			continue
 		}
-		idx := capsFor(b.Role)[capCreate]
+		idx := capsFor(b.Role)[capQuotaCreate]
 		if len(idx) == 0 {
 			continue
 		}
 		path := fmt.Sprintf("%s → %s → rules[%d]", b.Key, b.Role.Key, idx[0])
 		if b.Key.Kind == "ClusterRoleBinding" {
-			clusterCreators = append(clusterCreators, path)
-		} else {
-			creators[b.Key.Namespace] = append(creators[b.Key.Namespace], path)
+			if len(clusterPaths) == 0 {
+				clusterAnchor = b.Source
+			}
+			clusterPaths = append(clusterPaths, path)
+			continue
 		}
+		c := per[b.Key.Namespace]
+		if c == nil {
+			c = &creators{anchor: b.Source}
+			per[b.Key.Namespace] = c
+		}
+		c.paths = append(c.paths, path)
 	}
-	if len(clusterCreators) > 0 {
+	if len(clusterPaths) > 0 {
 		for ns := range ix.knownNamespaces() {
-			creators[ns] = append(creators[ns], clusterCreators...)
+			c := per[ns]
+			if c == nil {
+				c = &creators{anchor: clusterAnchor}
+				per[ns] = c
+			}
+			c.paths = append(c.paths, clusterPaths...)
 		}
 	}
-	names := make([]string, 0, len(creators))
-	for ns := range creators {
+	names := make([]string, 0, len(per))
+	for ns := range per {
 		if !quota[ns] {
 			names = append(names, ns)
 		}
 	}
 	sort.Strings(names)
 	for _, ns := range names {
-		k := ObjectKey{"Namespace", "", ns}
-		emit(RuleNoObjectQuota, finding.ObjectRef{APIVersion: "v1", Kind: "Namespace", Name: ns}, ix.policy.Sources[k],
-			fmt.Sprintf("subjects can create objects in namespace %s (%s) but no ResourceQuota there limits object counts", ns, plural(len(creators[ns]), "grant")),
-			nil, creators[ns])
+		c := per[ns]
+		src, defined := ix.policy.Sources[ObjectKey{"Namespace", "", ns}]
+		if !defined {
+			src = c.anchor
+		}
+		emit(RuleNoObjectQuota, "", finding.ObjectRef{APIVersion: "v1", Kind: "Namespace", Name: ns}, src,
+			fmt.Sprintf("subjects can create objects in namespace %s (%s) but no ResourceQuota there limits object counts", ns, plural(len(c.paths), "grant")),
+			nil, c.paths)
 	}
 }
 
@@ -699,7 +843,7 @@ func (ix *Index) csrApproveAcrossBindings(emit emitFunc, capsFor func(*Role) *ro
 			extra = ", and can create them, so can issue itself client certificates"
 		}
 		obj := finding.ObjectRef{APIVersion: "rbac.authorization.k8s.io/v1", Kind: anchor.Key.Kind, Name: anchor.Key.Name}
-		emit(RuleCSRApprove, obj, anchor.Source, fmt.Sprintf("%s can approve certificate signing requests by combining ClusterRoleBindings %s (approval) and %s (signers)%s",
+		emit(RuleCSRApprove, "", obj, anchor.Source, fmt.Sprintf("%s can approve certificate signing requests by combining ClusterRoleBindings %s (approval) and %s (signers)%s",
 			who, g.approval[0].b.Key.Name, g.signer[0].b.Key.Name, extra), []string{key}, grants)
 	}
 }

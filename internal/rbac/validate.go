@@ -15,19 +15,21 @@ import (
 // aggregation selectors present; roleRef kind (ClusterRole only
 // for ClusterRoleBindings), apiGroup and name; subject kind, name and
 // apiGroup, and a namespace for ServiceAccounts of ClusterRoleBindings.
-// Objects of the default policy are not checked. Each error names the
-// object and where it came from.
-func Validate(p *Policy) []error {
-	var errs []error
+// Objects of the default policy are not checked. A name may be missing
+// when metadata.generateName is set (the API server generates it). Each
+// problem names the object, its source and the offending field (a path from
+// the object's root, e.g. subjects[0].namespace); none is a warning.
+func Validate(p *Policy) []*Problem {
+	var errs []*Problem
 	report := func(key ObjectKey, field, msg string) {
-		errs = append(errs, fmt.Errorf("%s: %s: %s: %s", p.Sources[key], key, field, msg))
+		errs = append(errs, &Problem{Source: p.Sources[key], Object: key, Field: field, Message: msg})
 	}
 	for _, r := range p.Roles {
 		key := ObjectKey{"Role", r.Namespace, r.Name}
 		if p.Sources[key].Default {
 			continue
 		}
-		validateMeta(key, report)
+		validateMeta(key, r.GenerateName, report)
 		for i := range r.Rules {
 			validateRule(&r.Rules[i], true, i, key, report)
 		}
@@ -37,7 +39,7 @@ func Validate(p *Policy) []error {
 		if p.Sources[key].Default {
 			continue
 		}
-		validateMeta(key, report)
+		validateMeta(key, r.GenerateName, report)
 		for i := range r.Rules {
 			validateRule(&r.Rules[i], false, i, key, report)
 		}
@@ -51,13 +53,13 @@ func Validate(p *Policy) []error {
 	for _, b := range p.RoleBindings {
 		key := ObjectKey{"RoleBinding", b.Namespace, b.Name}
 		if !p.Sources[key].Default {
-			validateBinding(key, b.RoleRef, b.Subjects, true, report)
+			validateBinding(key, b.GenerateName, b.RoleRef, b.Subjects, true, report)
 		}
 	}
 	for _, b := range p.ClusterRoleBindings {
 		key := ObjectKey{"ClusterRoleBinding", "", b.Name}
 		if !p.Sources[key].Default {
-			validateBinding(key, b.RoleRef, b.Subjects, false, report)
+			validateBinding(key, b.GenerateName, b.RoleRef, b.Subjects, false, report)
 		}
 	}
 	return errs
@@ -65,8 +67,11 @@ func Validate(p *Policy) []error {
 
 type reportFunc func(key ObjectKey, field, msg string)
 
-func validateMeta(key ObjectKey, report reportFunc) {
-	if key.Name == "" {
+// validateMeta checks the name and namespace. Callers that read manifests
+// without a namespace give namespaced objects the namespace kubectl would
+// (-n, else "default") before Add; the check stays for direct use.
+func validateMeta(key ObjectKey, generateName string, report reportFunc) {
+	if key.Name == "" && generateName == "" {
 		report(key, "metadata.name", "required")
 	}
 	if key.Kind == "Role" || key.Kind == "RoleBinding" {
@@ -98,8 +103,8 @@ func validateRule(r *rbacv1.PolicyRule, namespaced bool, index int, key ObjectKe
 	}
 }
 
-func validateBinding(key ObjectKey, ref rbacv1.RoleRef, subjects []rbacv1.Subject, namespaced bool, report reportFunc) {
-	validateMeta(key, report)
+func validateBinding(key ObjectKey, generateName string, ref rbacv1.RoleRef, subjects []rbacv1.Subject, namespaced bool, report reportFunc) {
+	validateMeta(key, generateName, report)
 	if ref.APIGroup != "" && ref.APIGroup != rbacv1.GroupName {
 		report(key, "roleRef.apiGroup", fmt.Sprintf("unsupported value %q (want %s)", ref.APIGroup, rbacv1.GroupName))
 	}

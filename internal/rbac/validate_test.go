@@ -4,7 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 func TestValidate(t *testing.T) {
@@ -50,16 +52,48 @@ func TestValidate(t *testing.T) {
 			"ClusterRoleBinding/: subjects[1].apiGroup: unsupported value \"x\" (want \"\" for a ServiceAccount)",
 			"ClusterRoleBinding/: subjects[2].name: required",
 		}},
+		{"generate-name", &Policy{
+			Roles:               []*rbacv1.Role{{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", GenerateName: "r-"}}},
+			ClusterRoleBindings: []*rbacv1.ClusterRoleBinding{{ObjectMeta: metav1.ObjectMeta{GenerateName: "b-"}, RoleRef: rbacv1.RoleRef{Kind: "ClusterRole", Name: "c"}}},
+		}, nil},
+		{"namespace", &Policy{
+			Roles:        []*rbacv1.Role{role("", "r")},
+			RoleBindings: []*rbacv1.RoleBinding{rb("", "b", "Role", "r")},
+		}, []string{
+			"Role/r: metadata.namespace: required for a namespaced kind",
+			"RoleBinding/b: metadata.namespace: required for a namespaced kind",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
 			for _, e := range Validate(tt.p) {
-				got = append(got, strings.TrimPrefix(e.Error(), "unknown source: "))
+				got = append(got, e.Error())
 			}
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Errorf("Validate:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
+	}
+}
+
+// TestValidateProblem: a problem carries the object's source, its key and
+// the field path from the object's root, so that callers can locate it.
+func TestValidateProblem(t *testing.T) {
+	p := &Policy{}
+	p.Add(crb("b", "c", sa("", "bot")), Source{File: "rbac.yaml", Line: 4})
+	got := Validate(p)
+	want := []*Problem{{
+		Source: Source{File: "rbac.yaml", Line: 4}, Object: ObjectKey{"ClusterRoleBinding", "", "b"},
+		Field: "subjects[0].namespace", Message: "required for a ServiceAccount in a ClusterRoleBinding",
+	}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Validate (-want +got):\n%s", diff)
+	}
+	if s := got[0].Error(); s != "rbac.yaml:4: ClusterRoleBinding/b: subjects[0].namespace: required for a ServiceAccount in a ClusterRoleBinding" {
+		t.Errorf("Error() = %q", s)
+	}
+	if s := got[0].Detail(); s != "ClusterRoleBinding/b: subjects[0].namespace: required for a ServiceAccount in a ClusterRoleBinding" {
+		t.Errorf("Detail() = %q", s)
 	}
 }

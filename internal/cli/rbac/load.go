@@ -67,7 +67,9 @@ func (src *source) load(stdin io.Reader) (*loaded, error) {
 			return nil, err
 		}
 		out.index = rbac.NewIndex(p, rbac.Options{})
-		out.errors = append(out.errors, out.index.Problems()...)
+		for _, pr := range out.index.Problems() {
+			out.errors = append(out.errors, pr)
+		}
 		out.objects = len(p.Roles) + len(p.ClusterRoles) + len(p.RoleBindings) + len(p.ClusterRoleBindings) +
 			len(p.ServiceAccounts) + len(p.Namespaces) + len(p.ResourceQuotas) + len(p.Workloads)
 		return out, nil
@@ -99,7 +101,9 @@ func (src *source) load(stdin io.Reader) (*loaded, error) {
 		return nil, err
 	}
 	out.index = rbac.NewIndex(p, rbac.Options{Aggregate: true})
-	out.errors = append(out.errors, out.index.Problems()...)
+	for _, pr := range out.index.Problems() {
+		out.errors = append(out.errors, pr)
+	}
 	return out, nil
 }
 
