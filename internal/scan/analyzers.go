@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/kubeward/kubeward/internal/manifest"
 	"github.com/kubeward/kubeward/internal/podsecurity"
 	"github.com/kubeward/kubeward/internal/rbac"
-	"github.com/kubeward/kubeward/internal/rbac/bootstrap"
 )
 
 // newAnalyzers returns one analyzer per built-in rule family, in the order
@@ -34,15 +32,18 @@ func newAnalyzers(registry *finding.Registry, opts Options) ([]Analyzer, error) 
 			ps.checkRule[id] = r
 		}
 	}
-	defaults, err := bootstrap.Objects()
-	if err != nil {
+	if _, err := rbac.NewPolicyWithDefaults(); err != nil {
 		return nil, fmt.Errorf("default RBAC policy: %w", err)
+	}
+	minor := 0 // the newest Kubernetes version
+	if !opts.PodSecurity.Version.IsLatest() {
+		minor = opts.PodSecurity.Version.Minor()
 	}
 	api, _ := registry.Lookup(apiversions.RuleRemovedVersion)
 	return []Analyzer{
 		&apiAnalyzer{rule: api},
 		ps,
-		&rbacAnalyzer{defaults: defaults},
+		&rbacAnalyzer{opts: rbac.RiskOptions{KubernetesMinor: minor}},
 	}, nil
 }
 
@@ -208,10 +209,16 @@ func remediation(path string, fix podsecurity.Fix) string {
 // rbacAnalyzer runs the RBAC good-practice risks over the RBAC objects,
 // service accounts, namespaces, quotas and workloads of each bundle,
 // together with Kubernetes' default policy (a real cluster always has it;
-// risks are never reported on the default objects themselves).
+// risks are never reported on the default objects themselves). The
+// Kubernetes version judged is the one of --pod-security (latest by
+// default): some permissions mean more in older versions (get on
+// pods/exec allowed exec before v1.35).
 type rbacAnalyzer struct {
-	defaults []runtime.Object
-	bundles  []*rbac.Policy
+	opts    rbac.RiskOptions
+	bundles []*rbac.Policy
+	// docs keeps the RBAC objects (not workloads) by document, so that a
+	// problem found at Finish can point at its field's line.
+	docs map[rbac.Source]*manifest.Object
 }
 
 type rbacKept struct {
@@ -224,22 +231,25 @@ func (a *rbacAnalyzer) Family() string { return "rbac" }
 func (a *rbacAnalyzer) Object(*Object, Emit) {}
 
 func (a *rbacAnalyzer) Keep(o *Object) any {
+	src := rbac.Source{File: o.File, Line: o.Line}
 	switch o.Object.Object.(type) {
-	case *rbacv1.Role, *rbacv1.ClusterRole, *rbacv1.RoleBinding, *rbacv1.ClusterRoleBinding,
-		*corev1.ServiceAccount, *corev1.Namespace, *corev1.ResourceQuota,
+	case *rbacv1.Role, *rbacv1.ClusterRole, *rbacv1.RoleBinding, *rbacv1.ClusterRoleBinding:
+		if a.docs == nil {
+			a.docs = map[rbac.Source]*manifest.Object{}
+		}
+		a.docs[src] = o.Object
+	case *corev1.ServiceAccount, *corev1.Namespace, *corev1.ResourceQuota,
 		*corev1.Pod, *corev1.ReplicationController, *appsv1.Deployment, *appsv1.ReplicaSet,
 		*appsv1.StatefulSet, *appsv1.DaemonSet, *batchv1.Job, *batchv1.CronJob:
-		return rbacKept{o.Object.Object, rbac.Source{File: o.File, Line: o.Line}}
+	default:
+		return nil
 	}
-	return nil
+	return rbacKept{o.Object.Object, src}
 }
 
 func (a *rbacAnalyzer) Add(kept any, bundle int) {
 	for len(a.bundles) <= bundle {
-		p := &rbac.Policy{}
-		for _, d := range a.defaults {
-			p.Add(d, rbac.Source{Default: true})
-		}
+		p, _ := rbac.NewPolicyWithDefaults() // checked in newAnalyzers
 		a.bundles = append(a.bundles, p)
 	}
 	k := kept.(rbacKept)
@@ -250,16 +260,16 @@ func (a *rbacAnalyzer) Finish(emit Emit, problem func(Problem)) {
 	for i, p := range a.bundles {
 		a.bundles[i] = nil
 		ix := rbac.NewIndex(p, rbac.Options{Aggregate: true})
-		for _, err := range ix.Problems() {
-			var me *manifest.Error
-			if errors.As(err, &me) {
-				problem(Problem{File: me.File, Line: me.Line, Message: me.Err.Error()})
-			} else {
-				problem(Problem{Message: err.Error()})
+		for _, pr := range ix.Problems() {
+			line := pr.Source.Line
+			if o := a.docs[pr.Source]; o != nil && pr.Field != "" {
+				line = o.FieldLine(pr.Field)
 			}
+			problem(Problem{File: pr.Source.File, Line: line, Message: pr.Detail(), Warning: pr.Warning})
 		}
-		for _, f := range ix.Risks(rbac.RiskOptions{}) {
+		for _, f := range ix.Risks(a.opts) {
 			emit(nil, f)
 		}
 	}
+	a.docs = nil
 }

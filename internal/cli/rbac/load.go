@@ -47,6 +47,9 @@ type loaded struct {
 	// errors are *manifest.Error for unreadable input, plain errors for
 	// problems across objects (duplicates, invalid aggregation selectors).
 	errors []error
+	// warnings are problems Kubernetes tolerates (an object defined twice:
+	// the later one is used, as kubectl apply would): reported, not fatal.
+	warnings []error
 	// objects counts the objects read, as scan counts them: every object of
 	// the files (not the default policy added to them), or every object
 	// listed from the cluster.
@@ -67,9 +70,7 @@ func (src *source) load(stdin io.Reader) (*loaded, error) {
 			return nil, err
 		}
 		out.index = rbac.NewIndex(p, rbac.Options{})
-		for _, pr := range out.index.Problems() {
-			out.errors = append(out.errors, pr)
-		}
+		out.addProblems(out.index.Problems())
 		out.objects = len(p.Roles) + len(p.ClusterRoles) + len(p.RoleBindings) + len(p.ClusterRoleBindings) +
 			len(p.ServiceAccounts) + len(p.Namespaces) + len(p.ResourceQuotas) + len(p.Workloads)
 		return out, nil
@@ -78,12 +79,9 @@ func (src *source) load(stdin io.Reader) (*loaded, error) {
 		return nil, clierr.Usage(errors.New("-f and --kubeconfig/--context are exclusive: read manifests or a cluster"))
 	}
 	if src.includeDefaults {
-		objs, err := bootstrap.Objects()
-		if err != nil {
+		var err error
+		if p, err = rbac.NewPolicyWithDefaults(); err != nil {
 			return nil, fmt.Errorf("default policy: %w", err)
-		}
-		for _, o := range objs {
-			p.Add(o, rbac.Source{Default: true})
 		}
 	}
 	r := manifest.Reader{Stdin: stdin}
@@ -101,10 +99,18 @@ func (src *source) load(stdin io.Reader) (*loaded, error) {
 		return nil, err
 	}
 	out.index = rbac.NewIndex(p, rbac.Options{Aggregate: true})
-	for _, pr := range out.index.Problems() {
-		out.errors = append(out.errors, pr)
-	}
+	out.addProblems(out.index.Problems())
 	return out, nil
+}
+
+func (l *loaded) addProblems(ps []*rbac.Problem) {
+	for _, pr := range ps {
+		if pr.Warning {
+			l.warnings = append(l.warnings, pr)
+		} else {
+			l.errors = append(l.errors, pr)
+		}
+	}
 }
 
 func (src *source) restClient() (kubernetes.Interface, error) {

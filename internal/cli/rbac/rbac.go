@@ -42,6 +42,9 @@ from the cluster of a kubeconfig.
 // reportInputErrors prints input problems to stderr and returns the silent
 // exit-2 error when there were any.
 func reportInputErrors(s clierr.Streams, l *loaded) error {
+	for _, e := range l.warnings {
+		fmt.Fprintf(s.Err, "kubeward: warning: %v\n", e)
+	}
 	for _, e := range l.errors {
 		fmt.Fprintf(s.Err, "kubeward: error: %v\n", e)
 	}

@@ -90,13 +90,11 @@ func runRisks(s clierr.Streams, f *risksFlags) error {
 		return err
 	}
 	rep := report.New()
+	for _, e := range l.warnings {
+		rep.AddWarning(inputError(e))
+	}
 	for _, e := range l.errors {
-		var me *manifest.Error
-		if errors.As(e, &me) {
-			rep.AddError(report.InputError{File: me.File, Line: me.Line, Message: me.Err.Error()})
-		} else {
-			rep.AddError(report.InputError{Message: e.Error()})
-		}
+		rep.AddError(inputError(e))
 	}
 	opts := rbac.RiskOptions{}
 	if len(f.src.files) > 0 && !f.src.includeDefaults {
@@ -143,4 +141,18 @@ func runRisks(s clierr.Streams, f *risksFlags) error {
 		return clierr.Findings()
 	}
 	return nil
+}
+
+// inputError locates a load problem for the report: file and line in their
+// fields, the message without them.
+func inputError(e error) report.InputError {
+	var me *manifest.Error
+	if errors.As(e, &me) {
+		return report.InputError{File: me.File, Line: me.Line, Message: me.Err.Error()}
+	}
+	var pr *rbac.Problem
+	if errors.As(e, &pr) {
+		return report.InputError{File: pr.Source.File, Line: pr.Source.Line, Message: pr.Detail()}
+	}
+	return report.InputError{Message: e.Error()}
 }
