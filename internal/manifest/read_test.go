@@ -17,7 +17,8 @@ import (
 
 // events renders what Decode or Read reported, in order: objects as
 // "file:line apiVersion/kind namespace/name" (with " unstructured" for
-// kinds not built in) and errors as their Error() text.
+// kinds not built in), errors as their Error() text and skipped files as
+// "skipped FILE: reason".
 type events []string
 
 func (ev *events) fn(o *Object) error {
@@ -30,6 +31,8 @@ func (ev *events) fn(o *Object) error {
 }
 
 func (ev *events) onErr(e *Error) { *ev = append(*ev, e.Error()) }
+
+func (ev *events) onSkip(s Skip) { *ev = append(*ev, "skipped "+s.File+": "+s.Reason) }
 
 func TestDecode(t *testing.T) {
 	tests := []struct {
@@ -198,7 +201,7 @@ items:
 			name: "JSON with duplicate keys",
 			file: "dup.json",
 			in:   "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n \"metadata\": {\"name\": \"a\", \"name\": \"b\"}}\n",
-			want: []string{`dup.json:2: duplicate key "name" (first at line 2)`},
+			want: []string{"dup.json:1 v1/ConfigMap /b", `dup.json:2: warning: duplicate key "name" (first at line 2); the last value is used`},
 		},
 		{
 			name: "missing apiVersion or kind",
@@ -313,7 +316,7 @@ spec:
 			name: "duplicate keys",
 			file: "d.yaml",
 			in:   "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  namespace: x\n  name: b\n",
-			want: []string{`d.yaml:6: duplicate key "name" (first at line 4)`},
+			want: []string{"d.yaml:1 v1/Pod x/b", `d.yaml:6: warning: duplicate key "name" (first at line 4); the last value is used`},
 		},
 		{
 			name: "kinds not built in are unstructured",
@@ -443,7 +446,7 @@ func TestRead(t *testing.T) {
 				rel("c.yaml") + ":2 v1/ConfigMap /c1",
 				rel("c.yaml") + ":7 v1/ConfigMap /c2",
 				rel("d/after-error.yml") + ":1 v1/ConfigMap /after",
-				rel("d/broken.yaml") + ":1: invalid YAML: did not find expected node content",
+				"skipped " + rel("d/broken.yaml") + ": not YAML a manifest parser accepts: line 1: did not find expected node content",
 				rel("dangling.yaml") + ": no such file or directory",
 				rel("e/z.yml") + ":1 v1/ConfigMap /z",
 			},
@@ -466,20 +469,20 @@ func TestRead(t *testing.T) {
 			name:  "stdin",
 			paths: []string{"-"},
 			stdin: "# from a pipe\n" + cm("in"),
-			want:  []string{"-:2 v1/ConfigMap /in"},
+			want:  []string{"STDIN:2 v1/ConfigMap /in"},
 		},
 		{
 			name:  "JSON on stdin",
 			paths: []string{"-"},
 			stdin: `  {"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "j"}}]}`,
-			want:  []string{"-:1 v1/ConfigMap /j"},
+			want:  []string{"STDIN:1 v1/ConfigMap /j"},
 		},
 	}
 	for _, tc := range tests {
 		for _, workers := range []int{1, 3} {
 			t.Run(fmt.Sprintf("%s/workers=%d", tc.name, workers), func(t *testing.T) {
 				var got events
-				r := Reader{Workers: workers}
+				r := Reader{Workers: workers, OnSkip: got.onSkip}
 				if tc.stdin != "" {
 					r.Stdin = strings.NewReader(tc.stdin)
 				}
@@ -498,7 +501,7 @@ func TestRead(t *testing.T) {
 		if err := (&Reader{}).Read([]string{"-"}, got.fn, got.onErr); err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]string{"-: no standard input to read"}, []string(got)); diff != "" {
+		if diff := cmp.Diff([]string{"STDIN: no standard input to read"}, []string(got)); diff != "" {
 			t.Error(diff)
 		}
 	})
@@ -522,7 +525,7 @@ func TestRead(t *testing.T) {
 		line := 1
 		for i := range 500 {
 			in.WriteString("---\n" + cm(fmt.Sprint("cm-", i)))
-			want = append(want, fmt.Sprintf("-:%d v1/ConfigMap /cm-%d", line+1, i))
+			want = append(want, fmt.Sprintf("STDIN:%d v1/ConfigMap /cm-%d", line+1, i))
 			line += 5
 		}
 		var got events
@@ -620,9 +623,13 @@ func TestReadStreamed(t *testing.T) {
 			if err := r.Read([]string{src}, got.fn, got.onErr); err != nil {
 				t.Fatal(err)
 			}
+			name := src
+			if src == "-" {
+				name = StdinName
+			}
 			var w []string
 			for _, s := range want {
-				w = append(w, fmt.Sprintf(s, src))
+				w = append(w, fmt.Sprintf(s, name))
 			}
 			if diff := cmp.Diff(w, []string(got)); diff != "" {
 				t.Errorf("limit %d, %s: events (-want +got):\n%s", limit, src, diff)
