@@ -88,7 +88,7 @@ func (dc *decoder) run(j *job) {
 		case j.reason != "":
 			dc.class, dc.why = classOther, j.reason
 		default:
-			dc.brokenDoc(j.src, j.isJSON, j.err.Line, msgOf(j.err))
+			dc.brokenDoc(j.src, j.isJSON, j.err.Line, strings.TrimPrefix(msgOf(j.err), "invalid JSON: "))
 		}
 	default:
 		file, line0 := j.file, j.line0
@@ -97,6 +97,15 @@ func (dc *decoder) run(j *job) {
 		}
 		if dc.checkDoc(file, j.src, line0, j.isJSON) == nil {
 			dc.decodeDoc(file, j.src, line0, j.isJSON)
+		}
+		if line0 != j.line0 {
+			// A parser may place an error before the "# Source:" line;
+			// such an error is placed in the stream instead.
+			for _, ev := range dc.events {
+				if ev.err != nil && ev.err.Line < 1 {
+					ev.err.File, ev.err.Line = j.file, ev.err.Line-line0+j.line0
+				}
+			}
 		}
 	}
 	for _, ev := range dc.events {
