@@ -58,8 +58,8 @@ type job struct {
 	events []event
 	doc    *doc
 	class  docClass
-	why    string // why the document is not a manifest (classOther)
-	broken bool   // why is a parse error
+	why    string        // why the document is not a manifest (classOther)
+	broken bool          // why is a parse error
 	ready  chan struct{} // closed when events are set (parallel reads)
 }
 

@@ -57,9 +57,9 @@ paths:
         "200": {description: the cart}
 `,
 	"api/swagger.json": `{"swagger": "2.0", "info": {"title": "Shop", "version": "1.0"}, "paths": {}}`,
-	"config/app.yaml": "server:\n  port: 8080\nlog:\n  level: debug\nfeatures: [carts, search]\n",
-	"package.json":    "{\n  \"name\": \"shop-ui\",\n  \"version\": \"1.0.0\",\n  \"scripts\": {\"build\": \"vite build\"}\n}\n",
-	"tsconfig.json":   "{\n  // comments make this not JSON\n  \"compilerOptions\": {\"strict\": true}\n}\n",
+	"config/app.yaml":  "server:\n  port: 8080\nlog:\n  level: debug\nfeatures: [carts, search]\n",
+	"package.json":     "{\n  \"name\": \"shop-ui\",\n  \"version\": \"1.0.0\",\n  \"scripts\": {\"build\": \"vite build\"}\n}\n",
+	"tsconfig.json":    "{\n  // comments make this not JSON\n  \"compilerOptions\": {\"strict\": true}\n}\n",
 	"charts/shop/Chart.yaml": `apiVersion: v2
 name: shop
 description: The shop
