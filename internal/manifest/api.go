@@ -143,6 +143,10 @@ type Reader struct {
 	// Renderers are tried in order on each directory Read meets, given or
 	// found while walking; the first whose Detect reports true renders it
 	// and Read reads the rendered stream instead of descending (see Read).
+	// The paths of "# Source:" comments in the stream become Object.File
+	// as written, so a renderer should write them as the user would open
+	// them (joined to the directory, say). Detect is called for every
+	// directory walked, so it should be cheap.
 	Renderers []Renderer
 }
 

@@ -145,3 +145,54 @@ func nonSpecificTag(data []byte) bool {
 	}
 	return false
 }
+
+// FuzzReadWalked writes arbitrary bytes to a file in a directory and reads
+// it both ways: walked, the file is either skipped with nothing else
+// reported, or yields exactly what reading it by name yields.
+func FuzzReadWalked(f *testing.F) {
+	for _, s := range repo {
+		f.Add([]byte(s), false)
+	}
+	f.Add([]byte(helmOutput), false)
+	f.Add([]byte("foo: bar\n---\n"+cm("x")), false)
+	f.Add([]byte("{\"a\": 1}\n{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"x\"}}\n"), true)
+	f.Add(utf16("replicas: 2\n", false), false)
+	f.Fuzz(func(t *testing.T, data []byte, isJSON bool) {
+		dir := t.TempDir()
+		name := filepath.Join(dir, "f.yaml")
+		if isJSON {
+			name = filepath.Join(dir, "f.json")
+		}
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var walked, given events
+		var skips []Skip
+		r := Reader{Workers: 2, OnSkip: func(s Skip) { skips = append(skips, s) }}
+		if err := r.Read([]string{dir}, walked.fn, walked.onErr); err != nil {
+			t.Fatal(err)
+		}
+		objects := 0
+		if err := r.Read([]string{name}, func(o *Object) error { objects++; return given.fn(o) }, given.onErr); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case len(skips) > 1:
+			t.Fatalf("skipped more than once: %v", skips)
+		case len(skips) == 1:
+			if skips[0].File != name || skips[0].Reason == "" {
+				t.Errorf("malformed skip %+v", skips[0])
+			}
+			if len(walked) > 0 {
+				t.Errorf("skipped, yet reported %q", walked)
+			}
+			if objects > 0 {
+				t.Errorf("skipped a file that yields objects: %q", given)
+			}
+		case len(given) <= maxHeld:
+			if diff := cmp.Diff([]string(given), []string(walked)); diff != "" {
+				t.Errorf("walked differs from given (-given +walked):\n%s", diff)
+			}
+		}
+	})
+}
