@@ -48,10 +48,11 @@ type Object struct {
 	lines *objLines
 }
 
-// FieldLine returns the 1-based line of the field at path, written as
-// dotted keys with [i] list indexes and ["key"] for map keys containing dots
-// or slashes, e.g. spec.template.spec.containers[0].securityContext.privileged
-// or metadata.annotations["seccomp.security.alpha.kubernetes.io/pod"].
+// FieldLine returns the 1-based line of the field at path, counted as Line
+// is (see File). A path is written as dotted keys with [i] list indexes and
+// ["key"] for map keys containing dots or slashes, e.g.
+// spec.template.spec.containers[0].securityContext.privileged or
+// metadata.annotations["seccomp.security.alpha.kubernetes.io/pod"].
 // When the field is absent it returns the line of its nearest present
 // ancestor, and the object's start line at worst.
 //
@@ -183,8 +184,8 @@ func (r *Reader) Validate() error {
 // onErr. A document is a manifest when it parses to a mapping whose
 // apiVersion and kind are non-empty strings, apart from kustomize's own
 // configuration (group kustomize.config.k8s.io: Kustomization, Component)
-// and from unrendered templates (a document holding "{{" counts only if it
-// yields an object); a document that does not parse (or is not UTF-8
+// and from unrendered templates (a YAML document holding "{{" counts only
+// if it yields an object); a document that does not parse (or is not UTF-8
 // text) counts when it holds no "{{" and has lines starting with
 // "apiVersion:" and "kind:" (for JSON, the keys "apiVersion" and "kind"),
 // so that a broken manifest remains an error. Blank documents do not count

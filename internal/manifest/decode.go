@@ -202,7 +202,7 @@ func (dc *decoder) decodeDoc(file string, src []byte, line0 int, isJSON bool) {
 		return
 	default:
 		dc.class = classManifest
-		if dc.walked {
+		if dc.walked && !isJSON {
 			if i := bytes.Index(src, []byte("{{")); i >= 0 {
 				// An unrendered template counts only if it yields an
 				// object (run sees to that).
