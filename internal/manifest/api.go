@@ -172,8 +172,8 @@ func (r *Reader) Validate() error {
 // the files named *.yaml, *.yml or *.json (other files are not manifests
 // and are passed over silently, as are paths matching r.Exclude; symbolic
 // links to directories are not followed). Files are YAML streams of
-// documents separated by "---" lines, or JSON (*.json, or stdin starting
-// with { or [) holding one or more values. A file starting with a UTF-16
+// documents separated by "---" lines, or JSON (*.json, or stdin or a pipe
+// starting with { or [) holding one or more values. A file starting with a UTF-16
 // byte order mark is transcoded to UTF-8 first. A document whose kind ends
 // in "List" and that has an items list yields one object per item.
 //

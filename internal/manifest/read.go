@@ -452,14 +452,17 @@ func readFileContent(path string, walked bool, sink func(*job) error) error {
 	}
 	defer f.Close()
 	isJSON := isJSONName(path)
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() <= wholeFileLimit {
+	fi, err := f.Stat()
+	if err == nil && fi.Mode().IsRegular() && fi.Size() <= wholeFileLimit {
 		data, err := io.ReadAll(f)
 		if err != nil {
 			return sink(&job{err: &Error{File: path, Err: pathErr(err)}, walked: walked})
 		}
 		return readData(path, data, isJSON, walked, sink)
 	}
-	return readStream(path, f, isJSON, false, walked, sink)
+	// A pipe's name says nothing of its content: look at it, as on stdin.
+	sniff := err == nil && !fi.Mode().IsRegular()
+	return readStream(path, f, isJSON, sniff, walked, sink)
 }
 
 // binaryHead reports a NUL byte in the first 8 KiB: the file is not text.
@@ -541,11 +544,11 @@ func readData(name string, data []byte, isJSON, walked bool, sink func(*job) err
 	return nil
 }
 
-// readStream reads one file (or stdin, when stdin is set) that is not held
-// in memory. YAML is split into documents on "---" lines and decoded one
-// document at a time; JSON (isJSON, or content starting with { or [ on
-// stdin) is read whole and split into values.
-func readStream(name string, rd io.Reader, isJSON, stdin, walked bool, sink func(*job) error) error {
+// readStream reads one file (or stdin) that is not held in memory. YAML is
+// split into documents on "---" lines and decoded one document at a time;
+// JSON (isJSON, or content starting with { or [ when sniff is set) is read
+// whole and split into values.
+func readStream(name string, rd io.Reader, isJSON, sniff, walked bool, sink func(*job) error) error {
 	br := bufio.NewReaderSize(rd, 64<<10)
 	if bom, _ := br.Peek(2); utf16Decoder(bom) != nil {
 		br = bufio.NewReaderSize(transform.NewReader(br, utf16Decoder(bom)), 64<<10)
@@ -554,7 +557,7 @@ func readStream(name string, rd io.Reader, isJSON, stdin, walked bool, sink func
 	if j := binaryHead(name, head, walked); j != nil {
 		return sink(j)
 	}
-	if stdin && !isJSON {
+	if sniff && !isJSON {
 		isJSON = looksJSON(head)
 	}
 	if isJSON {

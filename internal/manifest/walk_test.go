@@ -577,6 +577,27 @@ func TestReadFIFO(t *testing.T) {
 			t.Errorf("Read() events (-want +got):\n%s", diff)
 		}
 	})
+
+	t.Run("given, JSON recognized by its content", func(t *testing.T) {
+		go func() {
+			f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			// A key longer than 1024 characters: valid JSON that YAML
+			// parsers reject.
+			f.WriteString(`{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "j"}, "data": {"` + strings.Repeat("k", 2000) + `": "v"}}`)
+			f.Close()
+		}()
+		var got events
+		if err := (&Reader{}).Read([]string{fifo}, got.fn, got.onErr); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{fifo + ":1 v1/ConfigMap /j"}, []string(got)); diff != "" {
+			t.Errorf("Read() events (-want +got):\n%s", diff)
+		}
+	})
 }
 
 // fakeRenderer renders directories holding a file named marker into out
