@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +44,17 @@ type decoder struct {
 	em     emitter
 	events []event // what the current document yielded, in order
 	doc    *doc    // the current document, released after delivery
+
+	// What the current document says about its file (see job): set for
+	// every document, used for walked ones.
+	class  docClass
+	why    string
+	broken bool
+	// walked is set for a document of a file found by walking;
+	// reasonLine0 is the line of the document in that file, for the lines
+	// named in why.
+	walked      bool
+	reasonLine0 int
 }
 
 // event is one result of decoding: an object or an input problem.
@@ -140,21 +152,27 @@ func resolveAlias(n *yaml.Node) *yaml.Node {
 
 var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// kustomizeGroup is the API group of kustomize's own configuration files
+// (Kustomization, Component), which are not Kubernetes objects; Flux's
+// Kustomization (kustomize.toolkit.fluxcd.io) is one.
+const kustomizeGroup = "kustomize.config.k8s.io"
+
 // decodeDoc decodes one document whose first line is line0 of file into
 // dc.events. The caller releases dc.doc once the events are delivered.
 func (dc *decoder) decodeDoc(file string, src []byte, line0 int, isJSON bool) {
 	n, err := parseDoc(src, isJSON)
 	if err != nil {
-		line, msg := line0, strings.TrimPrefix(err.Error(), "yaml: ")
+		rel, msg := 1, strings.TrimPrefix(err.Error(), "yaml: ")
 		if m := yamlErrLine.FindStringSubmatch(err.Error()); m != nil {
-			l, _ := strconv.Atoi(m[1])
-			line, msg = line0+l-1, m[2]
+			rel, _ = strconv.Atoi(m[1])
+			msg = m[2]
 		}
 		what := "invalid YAML: "
 		if isJSON {
 			what = "invalid JSON: "
 		}
-		dc.onErr(&Error{File: file, Line: line, Err: errors.New(what + msg)})
+		dc.onErr(&Error{File: file, Line: line0 + rel - 1, Err: errors.New(what + msg)})
+		dc.brokenDoc(src, isJSON, dc.reasonLine0+rel-1, msg)
 		return
 	}
 	if n.Kind == 0 || len(n.Content) == 0 {
@@ -169,9 +187,112 @@ func (dc *decoder) decodeDoc(file string, src []byte, line0 int, isJSON bool) {
 	dc.em.setDocument(n)
 	if d.root.Kind != yaml.MappingNode {
 		dc.onErr(&Error{File: file, Line: line0 + root.Line - 1, Err: fmt.Errorf("expected an object with apiVersion and kind, found a %s", kindName(d.root.Kind))})
+		dc.other(root.Line, "a "+kindName(d.root.Kind))
 		return
 	}
+	apiVersion, kind, err := typeOf(d.root)
+	switch {
+	case err != nil:
+		dc.other(err.(*emitError).line, err.Error())
+	case apiVersion == "" || kind == "":
+		dc.other(root.Line, missing(apiVersion, kind).Error())
+	case strings.HasPrefix(apiVersion, kustomizeGroup+"/"):
+		dc.onErr(&Error{File: file, Line: line0 + root.Line - 1, Err: fmt.Errorf("kustomize configuration (%s %s), not a Kubernetes object", apiVersion, kind)})
+		dc.class, dc.why = classOther, fmt.Sprintf("kustomize configuration (%s %s), not a Kubernetes object", apiVersion, kind)
+		return
+	default:
+		dc.class = classManifest
+		if dc.walked && !isJSON {
+			if i := bytes.Index(src, []byte("{{")); i >= 0 {
+				// An unrendered template counts only if it yields an
+				// object (run sees to that).
+				dc.class = classOther
+				dc.why = fmt.Sprintf("unrendered template (%q at line %d)", "{{", dc.reasonLine0+bytes.Count(src[:i], []byte{'\n'}))
+			}
+		}
+	}
 	dc.decodeNode(file, d, d.root, line0+root.Line-1, nil, "", "")
+}
+
+// other classifies the current document as not a manifest because of what
+// is at line rel of it.
+func (dc *decoder) other(rel int, what string) {
+	dc.class = classOther
+	dc.why = fmt.Sprintf("no document has apiVersion and kind (line %d: %s)", dc.reasonLine0+rel-1, what)
+}
+
+// brokenDoc classifies a document that does not parse (msg says why, at
+// line of the file): it is a manifest when it holds no template action and
+// names apiVersion and kind at its top level.
+func (dc *decoder) brokenDoc(src []byte, isJSON bool, line int, msg string) {
+	what := "YAML"
+	if isJSON {
+		what = "JSON"
+	}
+	tmpl := bytes.Index(src, []byte("{{"))
+	if tmpl < 0 && namesType(src, isJSON) {
+		dc.class = classManifest
+		return
+	}
+	dc.class, dc.broken = classOther, true
+	dc.why = fmt.Sprintf("not %s a manifest parser accepts: line %d: %s", what, line, msg)
+	if tmpl >= 0 && dc.reasonLine0 > 0 {
+		dc.why += fmt.Sprintf(" (unrendered template: %q at line %d)", "{{", dc.reasonLine0+bytes.Count(src[:tmpl], []byte{'\n'}))
+	}
+}
+
+// namesType reports whether src, a document that does not parse, has the
+// apiVersion and kind of an object: lines starting with "apiVersion:" and
+// "kind:" in YAML, the keys "apiVersion" and "kind" in JSON.
+func namesType(src []byte, isJSON bool) bool {
+	if isJSON {
+		return bytes.Contains(src, []byte(`"apiVersion"`)) && bytes.Contains(src, []byte(`"kind"`))
+	}
+	var api, kind bool
+	for len(src) > 0 && !(api && kind) {
+		line := src
+		if i := bytes.IndexByte(src, '\n'); i >= 0 {
+			line, src = src[:i], src[i+1:]
+		} else {
+			src = nil
+		}
+		api = api || bytes.HasPrefix(line, []byte("apiVersion:"))
+		kind = kind || bytes.HasPrefix(line, []byte("kind:"))
+	}
+	return api && kind
+}
+
+// sourceComment looks for a "# Source: PATH" line among the comments that
+// open the YAML document src (after its "---" line), as helm template
+// writes them. When there is one it returns PATH and the line0 that makes
+// the line after that comment line 1; else file and line0 unchanged.
+func sourceComment(file string, src []byte, line0 int) (string, int) {
+	for i := 0; len(src) > 0; i++ {
+		line := src
+		if j := bytes.IndexByte(src, '\n'); j >= 0 {
+			line, src = src[:j], src[j+1:]
+		} else {
+			src = nil
+		}
+		t := bytes.TrimLeft(line, " \t")
+		switch {
+		case i == 0 && isMarker(line, '-'):
+			if rest := bytes.TrimSpace(line[3:]); len(rest) > 0 && rest[0] != '#' {
+				return file, line0 // content on the "---" line
+			}
+		case len(bytes.TrimSpace(t)) == 0:
+		case t[0] == '#':
+			if p, ok := bytes.CutPrefix(t, []byte("# Source: ")); ok {
+				if p = bytes.TrimSpace(p); len(p) > 0 {
+					// Take the last such line before the content.
+					file, line0 = string(p), -i
+				}
+			}
+		default:
+			return file, line0
+		}
+	}
+	return file, line0
 }
 
 // maxListNesting bounds Lists inside Lists.
@@ -202,6 +323,7 @@ func (dc *decoder) decodeNode(file string, d *doc, n *yaml.Node, line int, items
 		}
 		switch {
 		case ok && list.Kind == yaml.SequenceNode:
+			dc.warnTopDups(file, d, n)
 			if len(items) >= maxListNesting {
 				dc.onErr(&Error{File: file, Line: line, Err: fmt.Errorf("lists nested more than %d deep", maxListNesting)})
 				return
@@ -270,12 +392,49 @@ func typeOf(obj *yaml.Node) (apiVersion, kind string, err error) {
 	return apiVersion, kind, err
 }
 
+// warnTopDups warns about keys repeated at the top level of a List's
+// mapping n, which is not converted to JSON as a whole.
+func (dc *decoder) warnTopDups(file string, d *doc, n *yaml.Node) {
+	for i := 2; i+1 < len(n.Content); i += 2 {
+		k, err := mapKey(n.Content[i])
+		if err != nil {
+			continue
+		}
+		for j := 0; j < i; j += 2 {
+			if f, err := mapKey(n.Content[j]); err == nil && f == k {
+				dc.onErr(dupWarning(file, d, dupKey{key: k, line: int32(n.Content[i].Line), first: int32(n.Content[j].Line)}))
+				break
+			}
+		}
+	}
+}
+
+// dupWarning is the warning for a duplicate key of document d.
+func dupWarning(file string, d *doc, k dupKey) *Error {
+	return &Error{
+		File:    file,
+		Line:    d.line0 + int(k.line) - 1,
+		Err:     fmt.Errorf("duplicate key %q (first at line %d); the last value is used", k.key, d.line0+int(k.first)-1),
+		Warning: true,
+	}
+}
+
 // decodeObject converts the object mapping n, which starts at line of the
-// file, to JSON and decodes it.
+// file, to JSON and decodes it. Duplicate keys are reported after the
+// object, or after the error that stopped it.
 func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, line int, items []int, apiVersion, kind string) {
 	abs := func(l int) int { return d.line0 + l - 1 }
 	rel := line - d.line0 + 1 // the object's line within the document
-	if err := dc.em.emit(n); err != nil {
+	err := dc.em.emit(n)
+	if len(dc.em.dups) > 0 {
+		dups := append([]dupKey(nil), dc.em.dups...)
+		defer func() {
+			for _, k := range dups {
+				dc.onErr(dupWarning(file, d, k))
+			}
+		}()
+	}
+	if err != nil {
 		l := rel
 		var ee *emitError
 		if errors.As(err, &ee) {

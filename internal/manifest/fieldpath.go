@@ -139,27 +139,23 @@ func lookupKey(n *yaml.Node, key string, depth int) (k, v *yaml.Node, ok bool) {
 	if n.Kind != yaml.MappingNode || depth > 20 {
 		return nil, nil, false
 	}
+	// Of duplicate keys the last wins, as in the JSON form.
 	hasMerge := false
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		kn := n.Content[i]
-		if kn.Kind == yaml.ScalarNode && kn.Value == key {
-			if s, err := mapKey(kn); err == nil && s == key {
-				return kn, n.Content[i+1], true
-			}
-		}
 		if isMerge(kn) {
 			hasMerge = true
 			continue
 		}
-		if kn.Kind == yaml.ScalarNode && kn.Value != key {
-			// A non-string key may still convert to key (yes → "true").
+		// A non-string key may convert to key too (yes → "true").
+		if kn.Kind == yaml.ScalarNode {
 			if s, err := mapKey(kn); err == nil && s == key {
-				return kn, n.Content[i+1], true
+				k, v, ok = kn, n.Content[i+1], true
 			}
 		}
 	}
-	if !hasMerge {
-		return nil, nil, false
+	if ok || !hasMerge {
+		return k, v, ok
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if !isMerge(n.Content[i]) {

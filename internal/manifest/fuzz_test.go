@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -29,6 +31,15 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(fieldDoc), false)
 	f.Add([]byte("a: &a [*a]\n"), false)
 	f.Add([]byte("apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: a}\n"), false)
+	f.Add([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  hostPID: true\n  hostPID: false\n  containers: []\n  hostPID: true\n"), false)
+	f.Add([]byte("apiVersion: v1\nkind: List\nitems: []\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a, name: b}}\n"), false)
+	f.Add([]byte("{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"a\", \"name\": \"b\"}}\n"), true)
+	f.Add(utf16("apiVersion: v1\r\nkind: ConfigMap\r\nmetadata:\r\n  name: café\r\n", false), false)
+	f.Add(utf16("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n", true), false)
+	f.Add(utf16(`{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "j"}}`, false), true)
+	f.Add([]byte(`{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}`+"\n"+`{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b",}}`+"\n"+`{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}`+"\n"), true)
+	f.Add([]byte("{\"apiVersion\": \"v1\"\n{\"kind\": [\n[1,\n{}\n"), true)
+	f.Add([]byte(helmOutput), false)
 	f.Fuzz(func(t *testing.T, data []byte, isJSON bool) {
 		name := "f.yaml"
 		if isJSON {
@@ -40,7 +51,7 @@ func FuzzDecode(f *testing.F) {
 			o.FieldLine("spec.template.spec.containers[0].securityContext.privileged")
 			return nil
 		}, func(e *Error) {
-			if e.File != name || e.Line < 0 || e.Err == nil {
+			if (e.File != name && !strings.Contains(string(data), "# Source: "+e.File)) || e.Line < 0 || e.Err == nil {
 				t.Errorf("malformed error %#v", e)
 			}
 		})
@@ -48,7 +59,7 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("Decode() = %v", err)
 		}
 		for _, o := range objs {
-			if o.Line < 1 || o.APIVersion == "" || o.Kind == "" {
+			if o.Line < 1 || o.APIVersion == "" || o.Kind == "" || (o.File != name && !strings.Contains(string(data), "# Source: "+o.File)) {
 				t.Errorf("object without provenance: %+v", o)
 			}
 			if _, ok := o.Object.(*unstructured.Unstructured); ok {
@@ -76,8 +87,9 @@ func FuzzDecode(f *testing.F) {
 
 // FuzzToJSON compares the node-tree YAML to JSON conversion with
 // sigs.k8s.io/yaml (kubectl's) on arbitrary single documents: when we
-// convert, the reference must convert to the same value; we may refuse
-// what it accepts (duplicate keys) but not the reverse.
+// convert, the reference must convert to the same value (duplicate keys
+// included: the last wins), except where keys of different YAML types give
+// one JSON key, which the reference resolves in map iteration order.
 func FuzzToJSON(f *testing.F) {
 	for _, s := range []string{
 		"a: yes\nb: [1, 0x1F, 1e3, ~]\n",
@@ -93,10 +105,16 @@ func FuzzToJSON(f *testing.F) {
 		if bytes.Contains(data, []byte("\n---")) || bytes.HasPrefix(data, []byte("---")) || bytes.Contains(data, []byte("...")) || nonSpecificTag(data) {
 			return // one document; the non-specific tag "!" is indistinguishable from none in yaml.v3's tree
 		}
-		got, err := toJSON(t, string(data))
-		if err != nil {
+		var n yaml.Node
+		if err := yaml.Unmarshal(data, &n); err != nil {
 			return
 		}
+		var e emitter
+		e.setDocument(&n)
+		if err := e.emit(&n); err != nil || e.crossType {
+			return // keys of different types collide: the reference picks at random
+		}
+		got := e.buf
 		var want any
 		if err := sigsyaml.Unmarshal(data, &want); err != nil {
 			t.Fatalf("we converted %q to %s, sigs.k8s.io/yaml failed: %v", data, got, err)
@@ -126,4 +144,55 @@ func nonSpecificTag(data []byte) bool {
 		}
 	}
 	return false
+}
+
+// FuzzReadWalked writes arbitrary bytes to a file in a directory and reads
+// it both ways: walked, the file is either skipped with nothing else
+// reported, or yields exactly what reading it by name yields.
+func FuzzReadWalked(f *testing.F) {
+	for _, s := range repo {
+		f.Add([]byte(s), false)
+	}
+	f.Add([]byte(helmOutput), false)
+	f.Add([]byte("foo: bar\n---\n"+cm("x")), false)
+	f.Add([]byte("{\"a\": 1}\n{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"x\"}}\n"), true)
+	f.Add(utf16("replicas: 2\n", false), false)
+	f.Fuzz(func(t *testing.T, data []byte, isJSON bool) {
+		dir := t.TempDir()
+		name := filepath.Join(dir, "f.yaml")
+		if isJSON {
+			name = filepath.Join(dir, "f.json")
+		}
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var walked, given events
+		var skips []Skip
+		r := Reader{Workers: 2, OnSkip: func(s Skip) { skips = append(skips, s) }}
+		if err := r.Read([]string{dir}, walked.fn, walked.onErr); err != nil {
+			t.Fatal(err)
+		}
+		objects := 0
+		if err := r.Read([]string{name}, func(o *Object) error { objects++; return given.fn(o) }, given.onErr); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case len(skips) > 1:
+			t.Fatalf("skipped more than once: %v", skips)
+		case len(skips) == 1:
+			if skips[0].File != name || skips[0].Reason == "" {
+				t.Errorf("malformed skip %+v", skips[0])
+			}
+			if len(walked) > 0 {
+				t.Errorf("skipped, yet reported %q", walked)
+			}
+			if objects > 0 {
+				t.Errorf("skipped a file that yields objects: %q", given)
+			}
+		case len(given) <= maxHeld:
+			if diff := cmp.Diff([]string(given), []string(walked)); diff != "" {
+				t.Errorf("walked differs from given (-given +walked):\n%s", diff)
+			}
+		}
+	})
 }

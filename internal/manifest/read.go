@@ -14,6 +14,10 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // MaxDocumentSize bounds one YAML document or JSON value; larger ones are
@@ -30,44 +34,180 @@ func manifestExt(name string) bool {
 }
 
 // job is one unit of decoding: a document (or JSON value) of a file, or a
-// problem with a file to report in its place in the order.
+// problem with a file to report in its place in the order, or a mark
+// (end, skip) that only delivery looks at.
 type job struct {
 	file   string
 	src    []byte
 	line0  int
 	isJSON bool
 	err    *Error
+	// walked is set for the jobs of a file found by walking a directory,
+	// which is judged by its content (see Reader.Read) and ends with a job
+	// with end set.
+	walked bool
+	end    bool
+	// content marks err as a problem with the content, judged as a
+	// document that does not parse: src holds the bad text when known,
+	// reason says why the file is not a manifest. Other errors (I/O) are
+	// always reported.
+	content bool
+	reason  string
+	skip    *Skip // a file passed over unread
 
 	events []event
 	doc    *doc
+	class  docClass
+	why    string        // why the document is not a manifest (classOther)
+	broken bool          // why is a parse error
 	ready  chan struct{} // closed when events are set (parallel reads)
 }
+
+// docClass is what a document says about its file being a manifest.
+type docClass uint8
+
+const (
+	classBlank    docClass = iota // nothing in it: no say
+	classManifest                 // a Kubernetes object: the file is a manifest
+	classOther                    // something else
+	classIO                       // an I/O problem: always reported, no say
+)
 
 // run decodes j with dc, leaving the results in j.
 func (dc *decoder) run(j *job) {
 	dc.events, dc.doc = dc.events[:0], nil
+	dc.class, dc.why, dc.broken = classBlank, "", false
+	dc.walked, dc.reasonLine0 = j.walked, j.line0
 	switch {
+	case j.end || j.skip != nil:
 	case j.err != nil:
 		dc.onErr(j.err)
-	case dc.checkDoc(j.file, j.src, j.line0) == nil:
-		dc.decodeDoc(j.file, j.src, j.line0, j.isJSON)
+		switch {
+		case !j.content:
+			dc.class = classIO
+		case j.reason != "":
+			dc.class, dc.why = classOther, j.reason
+		default:
+			dc.brokenDoc(j.src, j.isJSON, j.err.Line, strings.TrimPrefix(msgOf(j.err), "invalid JSON: "))
+		}
+	default:
+		file, line0 := j.file, j.line0
+		if !j.isJSON {
+			file, line0 = sourceComment(file, j.src, line0)
+		}
+		if dc.checkDoc(file, j.src, line0, j.isJSON) == nil {
+			dc.decodeDoc(file, j.src, line0, j.isJSON)
+		}
+		if line0 != j.line0 {
+			// A parser may place an error before the "# Source:" line;
+			// such an error is placed in the stream instead.
+			for _, ev := range dc.events {
+				if ev.err != nil && ev.err.Line < 1 {
+					ev.err.File, ev.err.Line = j.file, ev.err.Line-line0+j.line0
+				}
+			}
+		}
+	}
+	for _, ev := range dc.events {
+		if ev.obj != nil {
+			dc.class = classManifest
+			break
+		}
 	}
 	j.events = append([]event(nil), dc.events...)
 	j.doc = dc.doc
+	j.class, j.why, j.broken = dc.class, dc.why, dc.broken
 }
 
-// deliver passes j's results to the callbacks in order and then drops the
-// parsed tree of its document.
-func deliver(j *job, fn func(*Object) error, onErr func(*Error)) error {
+// msgOf is the message of e without its location.
+func msgOf(e *Error) string {
+	if e.Err == nil {
+		return ""
+	}
+	return e.Err.Error()
+}
+
+// maxHeld bounds the errors held back while a walked file is judged.
+const maxHeld = 1000
+
+// deliverer passes the results of jobs to the callbacks in order, judging
+// walked files as their documents arrive.
+type deliverer struct {
+	fn     func(*Object) error
+	onErr  func(*Error)
+	onSkip func(Skip)
+
+	// The walked file being read: whether a manifest document was seen,
+	// the errors held back until then, why it is not a manifest so far.
+	manifest  bool
+	held      []*Error
+	more      int
+	moreLine  int
+	why       string
+	brokenWhy string
+}
+
+// deliver passes j's results on and then drops the parsed tree of its
+// document.
+func (dv *deliverer) deliver(j *job) error {
 	if j.doc != nil {
 		defer j.doc.release()
 	}
+	switch {
+	case j.skip != nil:
+		if dv.onSkip != nil {
+			dv.onSkip(*j.skip)
+		}
+		return nil
+	case !j.walked || dv.manifest:
+	case j.end:
+		if dv.why != "" || dv.brokenWhy != "" {
+			why := dv.brokenWhy
+			if why == "" {
+				why = dv.why
+			}
+			if dv.onSkip != nil {
+				dv.onSkip(Skip{File: j.file, Reason: why})
+			}
+		}
+	case j.class == classManifest:
+		dv.manifest = true
+		for _, e := range dv.held {
+			dv.onErr(e)
+		}
+		if dv.more > 0 {
+			dv.onErr(&Error{File: j.file, Line: dv.moreLine, Err: fmt.Errorf("%d more errors before the first object, not shown", dv.more)})
+		}
+		dv.held, dv.more = nil, 0
+	case j.class == classOther:
+		if j.broken && dv.brokenWhy == "" {
+			dv.brokenWhy = j.why
+		}
+		if dv.why == "" {
+			dv.why = j.why
+		}
+		for _, ev := range j.events {
+			if len(dv.held) < maxHeld {
+				dv.held = append(dv.held, ev.err)
+			} else {
+				if dv.more == 0 {
+					dv.moreLine = ev.err.Line
+				}
+				dv.more++
+			}
+		}
+		return nil
+	}
+	if j.end {
+		*dv = deliverer{fn: dv.fn, onErr: dv.onErr, onSkip: dv.onSkip}
+		return nil
+	}
 	for _, ev := range j.events {
 		if ev.err != nil {
-			onErr(ev.err)
+			dv.onErr(ev.err)
 			continue
 		}
-		if err := fn(ev.obj); err != nil {
+		if err := dv.fn(ev.obj); err != nil {
 			return err
 		}
 	}
@@ -89,11 +229,12 @@ func (r *Reader) workers() int {
 // decoding on r.workers() goroutines.
 func (r *Reader) run(produce func(sink func(*job) error) error, fn func(*Object) error, onErr func(*Error)) error {
 	workers := r.workers()
+	dv := &deliverer{fn: fn, onErr: onErr, onSkip: r.OnSkip}
 	if workers == 1 {
 		dc := &decoder{}
 		return produce(func(j *job) error {
 			dc.run(j)
-			return deliver(j, fn, onErr)
+			return dv.deliver(j)
 		})
 	}
 	jobs := make(chan *job, workers)
@@ -141,7 +282,7 @@ func (r *Reader) run(produce func(sink func(*job) error) error, fn func(*Object)
 	defer stop()
 	for j := range order {
 		<-j.ready
-		if err := deliver(j, fn, onErr); err != nil {
+		if err := dv.deliver(j); err != nil {
 			return err
 		}
 	}
@@ -166,16 +307,19 @@ func (r *Reader) read(paths []string, fn func(*Object) error, onErr func(*Error)
 func (r *Reader) readPath(p string, sink func(*job) error) error {
 	if p == "-" {
 		if r.Stdin == nil {
-			return sink(&job{err: &Error{File: "-", Err: errors.New("no standard input to read")}})
+			return sink(&job{err: &Error{File: StdinName, Err: errors.New("no standard input to read")}})
 		}
-		return readStream("-", r.Stdin, false, sink)
+		return readStream(StdinName, r.Stdin, false, true, false, sink)
 	}
 	fi, err := os.Stat(p)
 	if err != nil {
 		return sink(&job{err: &Error{File: p, Err: pathErr(err)}})
 	}
 	if !fi.IsDir() {
-		return readFile(p, sink)
+		return readFile(p, false, sink)
+	}
+	if rd := r.detect(p); rd != nil {
+		return r.render(p, rd, sink)
 	}
 	root := p
 	if lfi, err := os.Lstat(p); err == nil && lfi.Mode()&fs.ModeSymlink != 0 {
@@ -193,11 +337,86 @@ func (r *Reader) readPath(p string, sink func(*job) error) error {
 			}
 			return nil
 		}
-		if d.IsDir() || !manifestExt(path) {
+		if path == root {
 			return nil
 		}
-		return readFile(path, sink)
+		if len(r.Exclude) > 0 {
+			if rel, err := filepath.Rel(root, path); err == nil && r.excluded(filepath.ToSlash(rel)) {
+				if d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+		}
+		if d.IsDir() {
+			if rd := r.detect(path); rd != nil {
+				if err := r.render(path, rd, sink); err != nil {
+					return err
+				}
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !manifestExt(path) {
+			return nil
+		}
+		mode := d.Type()
+		if mode&fs.ModeSymlink != 0 {
+			fi, err := os.Stat(path)
+			if err != nil {
+				return sink(&job{err: &Error{File: path, Err: pathErr(err)}})
+			}
+			if fi.IsDir() {
+				return nil // links to directories are not followed
+			}
+			mode = fi.Mode().Type()
+		}
+		if !mode.IsRegular() {
+			// Opening a named pipe would wait for a writer forever.
+			return sink(&job{skip: &Skip{File: path, Reason: "not a regular file (" + modeName(mode) + ")"}})
+		}
+		return readFile(path, true, sink)
 	})
+}
+
+// modeName names the type of a file that is not regular.
+func modeName(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	case m&fs.ModeIrregular != 0:
+		return "irregular file"
+	}
+	return "type " + m.String()
+}
+
+// detect returns the first renderer that detects dir, or nil.
+func (r *Reader) detect(dir string) Renderer {
+	for _, rd := range r.Renderers {
+		if rd.Detect(dir) {
+			return rd
+		}
+	}
+	return nil
+}
+
+// render reads what rd renders of dir as a file named dir.
+func (r *Reader) render(dir string, rd Renderer, sink func(*job) error) error {
+	data, err := rd.Render(dir)
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			e = &Error{File: dir, Err: fmt.Errorf("rendering with %s: %w", rd.Name(), err)}
+		}
+		return sink(&job{err: e})
+	}
+	return readData(dir, data, false, false, sink)
 }
 
 // pathErr drops the path and operation from a *fs.PathError, since Error
@@ -214,42 +433,85 @@ func pathErr(err error) error {
 // once and split in place; larger files are streamed document by document.
 var wholeFileLimit int64 = 32 << 20
 
-func readFile(path string, sink func(*job) error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return sink(&job{err: &Error{File: path, Err: pathErr(err)}})
+// readFile reads the file at path; walked says it was found by walking a
+// directory, so that it is judged by its content.
+func readFile(path string, walked bool, sink func(*job) error) error {
+	if err := readFileContent(path, walked, sink); err != nil {
+		return err
 	}
-	defer f.Close()
-	isJSON := isJSONName(path)
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() <= wholeFileLimit {
-		data, err := io.ReadAll(f)
-		if err != nil {
-			return sink(&job{err: &Error{File: path, Err: pathErr(err)}})
-		}
-		return readData(path, data, isJSON, sink)
-	}
-	return readStream(path, f, isJSON, sink)
-}
-
-// binaryHead reports a NUL byte in the first 8 KiB: the file is not text.
-func binaryHead(name string, head []byte) *Error {
-	if len(head) > 8<<10 {
-		head = head[:8<<10]
-	}
-	if i := bytes.IndexByte(head, 0); i >= 0 {
-		return &Error{File: name, Line: 1 + bytes.Count(head[:i], []byte{'\n'}), Err: errors.New("binary file (NUL byte), not a manifest")}
+	if walked {
+		return sink(&job{file: path, walked: true, end: true})
 	}
 	return nil
 }
 
+func readFileContent(path string, walked bool, sink func(*job) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return sink(&job{err: &Error{File: path, Err: pathErr(err)}, walked: walked})
+	}
+	defer f.Close()
+	isJSON := isJSONName(path)
+	fi, err := f.Stat()
+	if err == nil && fi.Mode().IsRegular() && fi.Size() <= wholeFileLimit {
+		data, err := io.ReadAll(f)
+		if err != nil {
+			return sink(&job{err: &Error{File: path, Err: pathErr(err)}, walked: walked})
+		}
+		return readData(path, data, isJSON, walked, sink)
+	}
+	// A pipe's name says nothing of its content: look at it, as on stdin.
+	sniff := err == nil && !fi.Mode().IsRegular()
+	return readStream(path, f, isJSON, sniff, walked, sink)
+}
+
+// binaryHead reports a NUL byte in the first 8 KiB: the file is not text.
+func binaryHead(name string, head []byte, walked bool) *job {
+	if len(head) > 8<<10 {
+		head = head[:8<<10]
+	}
+	if i := bytes.IndexByte(head, 0); i >= 0 {
+		line := 1 + bytes.Count(head[:i], []byte{'\n'})
+		return &job{
+			err:     &Error{File: name, Line: line, Err: errors.New("binary file (NUL byte), not a manifest")},
+			walked:  walked,
+			content: true,
+			reason:  fmt.Sprintf("binary file (NUL byte at line %d)", line),
+		}
+	}
+	return nil
+}
+
+// utf16Decoder returns a decoder to UTF-8 when data starts with a UTF-16
+// byte order mark, else nil. The decoder drops the mark.
+func utf16Decoder(data []byte) *encoding.Decoder {
+	var e unicode.Endianness
+	switch {
+	case len(data) >= 2 && data[0] == 0xff && data[1] == 0xfe:
+		e = unicode.LittleEndian
+	case len(data) >= 2 && data[0] == 0xfe && data[1] == 0xff:
+		e = unicode.BigEndian
+	default:
+		return nil
+	}
+	return unicode.UTF16(e, unicode.ExpectBOM).NewDecoder()
+}
+
 // readData splits a whole file held in memory into jobs; documents are
 // slices of data.
-func readData(name string, data []byte, isJSON bool, sink func(*job) error) error {
-	if e := binaryHead(name, data); e != nil {
-		return sink(&job{err: e})
+func readData(name string, data []byte, isJSON, walked bool, sink func(*job) error) error {
+	if dec := utf16Decoder(data); dec != nil {
+		u, err := dec.Bytes(data)
+		if err != nil {
+			return sink(&job{err: &Error{File: name, Err: fmt.Errorf("reading UTF-16: %w", err)}, walked: walked, content: true, reason: "not UTF-16 text"})
+		}
+		data = u
+	}
+	if j := binaryHead(name, data, walked); j != nil {
+		return sink(j)
 	}
 	if isJSON {
-		return readJSON(name, data, sink)
+		return readJSON(name, data, walked, sink)
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
 	start, startLine, line := 0, 1, 1
@@ -261,7 +523,7 @@ func readData(name string, data []byte, isJSON bool, sink func(*job) error) erro
 			end += i + 1
 		}
 		if isMarker(data[i:end], '-') && i > start {
-			if err := sink(&job{file: name, src: data[start:i:i], line0: startLine}); err != nil {
+			if err := sink(&job{file: name, src: data[start:i:i], line0: startLine, walked: walked}); err != nil {
 				return err
 			}
 			start, startLine = i, line
@@ -269,7 +531,7 @@ func readData(name string, data []byte, isJSON bool, sink func(*job) error) erro
 		line++
 		if isMarker(data[i:end], '.') {
 			// "..." ends a document; what follows starts another.
-			if err := sink(&job{file: name, src: data[start:end:end], line0: startLine}); err != nil {
+			if err := sink(&job{file: name, src: data[start:end:end], line0: startLine, walked: walked}); err != nil {
 				return err
 			}
 			start, startLine = end, line
@@ -277,39 +539,42 @@ func readData(name string, data []byte, isJSON bool, sink func(*job) error) erro
 		i = end
 	}
 	if start < len(data) {
-		return sink(&job{file: name, src: data[start:len(data):len(data)], line0: startLine})
+		return sink(&job{file: name, src: data[start:len(data):len(data)], line0: startLine, walked: walked})
 	}
 	return nil
 }
 
 // readStream reads one file (or stdin) that is not held in memory. YAML is
 // split into documents on "---" lines and decoded one document at a time;
-// JSON (isJSON, or content starting with { or [ on stdin) is read whole and
-// split into values.
-func readStream(name string, rd io.Reader, isJSON bool, sink func(*job) error) error {
+// JSON (isJSON, or content starting with { or [ when sniff is set) is read
+// whole and split into values.
+func readStream(name string, rd io.Reader, isJSON, sniff, walked bool, sink func(*job) error) error {
 	br := bufio.NewReaderSize(rd, 64<<10)
-	head, _ := br.Peek(8 << 10)
-	if e := binaryHead(name, head); e != nil {
-		return sink(&job{err: e})
+	if bom, _ := br.Peek(2); utf16Decoder(bom) != nil {
+		br = bufio.NewReaderSize(transform.NewReader(br, utf16Decoder(bom)), 64<<10)
 	}
-	if name == "-" && !isJSON {
+	head, _ := br.Peek(8 << 10)
+	if j := binaryHead(name, head, walked); j != nil {
+		return sink(j)
+	}
+	if sniff && !isJSON {
 		isJSON = looksJSON(head)
 	}
 	if isJSON {
 		data, err := io.ReadAll(io.LimitReader(br, MaxDocumentSize+1))
 		if err != nil {
-			return sink(&job{err: &Error{File: name, Err: err}})
+			return sink(&job{err: &Error{File: name, Err: err}, walked: walked})
 		}
 		if len(data) > MaxDocumentSize {
-			return sink(&job{err: &Error{File: name, Err: fmt.Errorf("larger than %d MiB", MaxDocumentSize>>20)}})
+			return sink(&job{err: &Error{File: name, Err: fmt.Errorf("larger than %d MiB", MaxDocumentSize>>20)}, walked: walked})
 		}
-		return readJSON(name, data, sink)
+		return readJSON(name, data, walked, sink)
 	}
 	s := splitter{br: br}
 	for {
 		src, line0, err := s.next()
 		if len(src) > 0 {
-			if serr := sink(&job{file: name, src: src, line0: line0}); serr != nil {
+			if serr := sink(&job{file: name, src: src, line0: line0, walked: walked}); serr != nil {
 				return serr
 			}
 		}
@@ -317,7 +582,7 @@ func readStream(name string, rd io.Reader, isJSON bool, sink func(*job) error) e
 			return nil
 		}
 		if err != nil {
-			return sink(&job{err: &Error{File: name, Line: s.line, Err: err}})
+			return sink(&job{err: &Error{File: name, Line: s.line, Err: err}, walked: walked})
 		}
 	}
 }
@@ -326,10 +591,12 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 
 // checkDoc reports NUL bytes and invalid UTF-8 at their line; such a
 // document is not decoded.
-func (dc *decoder) checkDoc(name string, src []byte, line0 int) error {
+func (dc *decoder) checkDoc(name string, src []byte, line0 int, isJSON bool) error {
 	if i := bytes.IndexByte(src, 0); i >= 0 {
 		err := errors.New("binary data (NUL byte), not a manifest")
-		dc.onErr(&Error{File: name, Line: line0 + bytes.Count(src[:i], []byte{'\n'}), Err: err})
+		rel := bytes.Count(src[:i], []byte{'\n'})
+		dc.onErr(&Error{File: name, Line: line0 + rel, Err: err})
+		dc.brokenDoc(src, isJSON, dc.reasonLine0+rel, "NUL byte")
 		return err
 	}
 	if !utf8.Valid(src) {
@@ -342,48 +609,119 @@ func (dc *decoder) checkDoc(name string, src []byte, line0 int) error {
 			i += size
 		}
 		err := errors.New("invalid UTF-8")
-		dc.onErr(&Error{File: name, Line: line0 + bytes.Count(src[:i], []byte{'\n'}), Err: err})
+		rel := bytes.Count(src[:i], []byte{'\n'})
+		dc.onErr(&Error{File: name, Line: line0 + rel, Err: err})
+		dc.brokenDoc(src, isJSON, dc.reasonLine0+rel, "invalid UTF-8")
 		return err
 	}
 	return nil
 }
 
-// readJSON splits JSON data into one job per top-level value.
-func readJSON(name string, data []byte, sink func(*job) error) error {
+// readJSON splits JSON data into one job per top-level value. After a
+// malformed value it reports the error and resumes at the next line that
+// starts with { or [ (see resumeAt).
+func readJSON(name string, data []byte, walked bool, sink func(*job) error) error {
 	if !utf8.Valid(data) {
 		// Report it once for the whole file, at its line.
-		return sink(&job{file: name, src: data, line0: 1, isJSON: true})
+		return sink(&job{file: name, src: data, line0: 1, isJSON: true, walked: walked})
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
-	dec := json.NewDecoder(bytes.NewReader(data))
-	line, counted := 1, 0
-	for {
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			off := int(dec.InputOffset())
-			var se *json.SyntaxError
-			if errors.As(err, &se) {
-				off = int(se.Offset)
+	lines := lineIndex{data: data, line: 1}
+	for pos := 0; pos < len(data); {
+		dec := json.NewDecoder(bytes.NewReader(data[pos:]))
+		prev := pos // where the last value read ended
+		for {
+			var raw json.RawMessage
+			err := dec.Decode(&raw)
+			if err == io.EOF {
+				return nil
 			}
-			off = min(max(off, 0), len(data))
-			l := 1 + bytes.Count(data[:off], []byte{'\n'})
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				l = 1 + bytes.Count(bytes.TrimRight(data, " \t\r\n"), []byte{'\n'})
+			if err != nil {
+				start := prev
+				for start < len(data) && isSpace(data[start]) {
+					start++
+				}
+				resume := resumeAt(data, start)
+				var l int
+				var msg string
+				var se *json.SyntaxError
+				switch {
+				case errors.As(err, &se) && pos+int(se.Offset)-1 < resume:
+					l, msg = lines.at(max(pos+int(se.Offset)-1, start)), err.Error()
+				case resume < len(data):
+					// The value runs into the next one (a line of a
+					// JSON-lines stream cut short).
+					l = lines.at(lastNonSpace(data, start, resume))
+					msg = fmt.Sprintf("value not closed before line %d", lines.at(resume))
+				default:
+					l, msg = lines.at(lastNonSpace(data, start, resume)), err.Error()
+				}
+				e := &Error{File: name, Line: l, Err: errors.New("invalid JSON: " + msg)}
+				if serr := sink(&job{err: e, file: name, src: data[start:resume:resume], isJSON: true, walked: walked, content: true}); serr != nil {
+					return serr
+				}
+				pos = resume
+				break
 			}
-			return sink(&job{err: &Error{File: name, Line: l, Err: fmt.Errorf("invalid JSON: %w", err)}})
-		}
-		end := int(dec.InputOffset())
-		start := end - len(raw)
-		line += bytes.Count(data[counted:start], []byte{'\n'})
-		counted = start
-		if err := sink(&job{file: name, src: data[start:end:end], line0: line, isJSON: true}); err != nil {
-			return err
+			end := pos + int(dec.InputOffset())
+			start := end - len(raw)
+			if err := sink(&job{file: name, src: data[start:end:end], line0: lines.at(start), isJSON: true, walked: walked}); err != nil {
+				return err
+			}
+			prev = end
 		}
 	}
+	return nil
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// resumeAt returns the offset of the first line after the one holding
+// offset start whose first byte is { or [, or len(data): where reading
+// resumes after a malformed value starting at start. In a JSON-lines stream
+// that is the next line; in pretty-printed JSON, the next value written
+// from the first column.
+func resumeAt(data []byte, start int) int {
+	for i := start; i < len(data); {
+		nl := bytes.IndexByte(data[i:], '\n')
+		if nl < 0 {
+			return len(data)
+		}
+		i += nl + 1
+		if i < len(data) && (data[i] == '{' || data[i] == '[') {
+			return i
+		}
+	}
+	return len(data)
+}
+
+// lastNonSpace returns the offset of the last byte in data[start:end] that
+// is not a blank, or start.
+func lastNonSpace(data []byte, start, end int) int {
+	for i := end - 1; i > start; i-- {
+		if !isSpace(data[i]) {
+			return i
+		}
+	}
+	return start
+}
+
+// lineIndex gives the 1-based line of offsets in data, counting newlines
+// from the last offset asked for (offsets mostly come in increasing order).
+type lineIndex struct {
+	data []byte
+	off  int
+	line int
+}
+
+func (x *lineIndex) at(off int) int {
+	off = min(max(off, 0), len(x.data))
+	if off < x.off {
+		x.off, x.line = 0, 1
+	}
+	x.line += bytes.Count(x.data[x.off:off], []byte{'\n'})
+	x.off = off
+	return x.line
 }
 
 // splitter cuts a YAML stream into documents at lines starting with "---".

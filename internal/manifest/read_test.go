@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -9,15 +10,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+	utf16pkg "unicode/utf16"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // events renders what Decode or Read reported, in order: objects as
 // "file:line apiVersion/kind namespace/name" (with " unstructured" for
-// kinds not built in) and errors as their Error() text.
+// kinds not built in), errors as their Error() text and skipped files as
+// "skipped FILE: reason".
 type events []string
 
 func (ev *events) fn(o *Object) error {
@@ -30,6 +34,8 @@ func (ev *events) fn(o *Object) error {
 }
 
 func (ev *events) onErr(e *Error) { *ev = append(*ev, e.Error()) }
+
+func (ev *events) onSkip(s Skip) { *ev = append(*ev, "skipped "+s.File+": "+s.Reason) }
 
 func TestDecode(t *testing.T) {
 	tests := []struct {
@@ -198,7 +204,7 @@ items:
 			name: "JSON with duplicate keys",
 			file: "dup.json",
 			in:   "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n \"metadata\": {\"name\": \"a\", \"name\": \"b\"}}\n",
-			want: []string{`dup.json:2: duplicate key "name" (first at line 2)`},
+			want: []string{"dup.json:1 v1/ConfigMap /b", `dup.json:2: warning: duplicate key "name" (first at line 2); the last value is used`},
 		},
 		{
 			name: "missing apiVersion or kind",
@@ -313,7 +319,7 @@ spec:
 			name: "duplicate keys",
 			file: "d.yaml",
 			in:   "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  namespace: x\n  name: b\n",
-			want: []string{`d.yaml:6: duplicate key "name" (first at line 4)`},
+			want: []string{"d.yaml:1 v1/Pod x/b", `d.yaml:6: warning: duplicate key "name" (first at line 4); the last value is used`},
 		},
 		{
 			name: "kinds not built in are unstructured",
@@ -443,7 +449,7 @@ func TestRead(t *testing.T) {
 				rel("c.yaml") + ":2 v1/ConfigMap /c1",
 				rel("c.yaml") + ":7 v1/ConfigMap /c2",
 				rel("d/after-error.yml") + ":1 v1/ConfigMap /after",
-				rel("d/broken.yaml") + ":1: invalid YAML: did not find expected node content",
+				"skipped " + rel("d/broken.yaml") + ": not YAML a manifest parser accepts: line 1: did not find expected node content",
 				rel("dangling.yaml") + ": no such file or directory",
 				rel("e/z.yml") + ":1 v1/ConfigMap /z",
 			},
@@ -466,20 +472,20 @@ func TestRead(t *testing.T) {
 			name:  "stdin",
 			paths: []string{"-"},
 			stdin: "# from a pipe\n" + cm("in"),
-			want:  []string{"-:2 v1/ConfigMap /in"},
+			want:  []string{"STDIN:2 v1/ConfigMap /in"},
 		},
 		{
 			name:  "JSON on stdin",
 			paths: []string{"-"},
 			stdin: `  {"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "j"}}]}`,
-			want:  []string{"-:1 v1/ConfigMap /j"},
+			want:  []string{"STDIN:1 v1/ConfigMap /j"},
 		},
 	}
 	for _, tc := range tests {
 		for _, workers := range []int{1, 3} {
 			t.Run(fmt.Sprintf("%s/workers=%d", tc.name, workers), func(t *testing.T) {
 				var got events
-				r := Reader{Workers: workers}
+				r := Reader{Workers: workers, OnSkip: got.onSkip}
 				if tc.stdin != "" {
 					r.Stdin = strings.NewReader(tc.stdin)
 				}
@@ -498,7 +504,7 @@ func TestRead(t *testing.T) {
 		if err := (&Reader{}).Read([]string{"-"}, got.fn, got.onErr); err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]string{"-: no standard input to read"}, []string(got)); diff != "" {
+		if diff := cmp.Diff([]string{"STDIN: no standard input to read"}, []string(got)); diff != "" {
 			t.Error(diff)
 		}
 	})
@@ -522,7 +528,7 @@ func TestRead(t *testing.T) {
 		line := 1
 		for i := range 500 {
 			in.WriteString("---\n" + cm(fmt.Sprint("cm-", i)))
-			want = append(want, fmt.Sprintf("-:%d v1/ConfigMap /cm-%d", line+1, i))
+			want = append(want, fmt.Sprintf("STDIN:%d v1/ConfigMap /cm-%d", line+1, i))
 			line += 5
 		}
 		var got events
@@ -620,9 +626,13 @@ func TestReadStreamed(t *testing.T) {
 			if err := r.Read([]string{src}, got.fn, got.onErr); err != nil {
 				t.Fatal(err)
 			}
+			name := src
+			if src == "-" {
+				name = StdinName
+			}
 			var w []string
 			for _, s := range want {
-				w = append(w, fmt.Sprintf(s, src))
+				w = append(w, fmt.Sprintf(s, name))
 			}
 			if diff := cmp.Diff(w, []string(got)); diff != "" {
 				t.Errorf("limit %d, %s: events (-want +got):\n%s", limit, src, diff)
@@ -684,5 +694,455 @@ func checkGoroutines(t *testing.T, before int) {
 	}
 	if after := runtime.NumGoroutine(); after > before {
 		t.Errorf("%d goroutines before, %d after", before, after)
+	}
+}
+
+// TestReadJSONStreamResumes checks that a malformed value in a JSON stream
+// is reported at its line and the values after it are still read.
+func TestReadJSONStreamResumes(t *testing.T) {
+	obj := func(name string) string {
+		return `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "` + name + `"}}`
+	}
+	tests := []struct {
+		name, in string
+		want     []string
+	}{
+		{
+			name: "JSON lines, the middle one broken",
+			in:   obj("a") + "\n" + `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b",}}` + "\n" + obj("c") + "\n",
+			want: []string{
+				"%s:1 v1/ConfigMap /a",
+				"%s:2: invalid JSON: invalid character '}' looking for beginning of object key string",
+				"%s:3 v1/ConfigMap /c",
+			},
+		},
+		{
+			name: "JSON lines, a line cut short",
+			in:   obj("a") + "\n" + `{"apiVersion": "v1", "kind": "Config` + "\n" + obj("c") + "\n",
+			want: []string{
+				"%s:1 v1/ConfigMap /a",
+				"%s:2: invalid JSON: invalid character '\\n' in string literal",
+				"%s:3 v1/ConfigMap /c",
+			},
+		},
+		{
+			name: "JSON lines, an object not closed",
+			in:   obj("a") + "\n" + `{"apiVersion": "v1", "kind": "ConfigMap"` + "\n\n" + obj("c") + "\n",
+			want: []string{
+				"%s:1 v1/ConfigMap /a",
+				"%s:2: invalid JSON: value not closed before line 4",
+				"%s:4 v1/ConfigMap /c",
+			},
+		},
+		{
+			name: "pretty-printed values",
+			in:   "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"ConfigMap\",\n  \"metadata\": {\"name\": \"a\"}\n}\n{\n  \"apiVersion\": \"v1\"\n  \"kind\": \"ConfigMap\"\n}\n" + obj("c") + "\n",
+			want: []string{
+				"%s:1 v1/ConfigMap /a",
+				"%s:8: invalid JSON: invalid character '\"' after object key:value pair",
+				"%s:10 v1/ConfigMap /c",
+			},
+		},
+		{
+			name: "garbage between values",
+			in:   obj("a") + "\nnot json\n" + obj("b") + "\n",
+			want: []string{
+				"%s:1 v1/ConfigMap /a",
+				"%s:2: invalid JSON: invalid character 'o' in literal null (expecting 'u')",
+				"%s:3 v1/ConfigMap /b",
+			},
+		},
+		{
+			name: "truncated at the end",
+			in:   obj("a") + "\n" + `{"apiVersion": "v1",` + "\n",
+			want: []string{"%s:1 v1/ConfigMap /a", "%s:2: invalid JSON: unexpected EOF"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "s.json")
+			if err := os.WriteFile(path, []byte(tc.in), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, src := range []string{path, "-"} {
+				name := src
+				if src == "-" {
+					name = StdinName
+				}
+				var got events
+				r := Reader{Stdin: strings.NewReader(tc.in)}
+				if err := r.Read([]string{src}, got.fn, got.onErr); err != nil {
+					t.Fatal(err)
+				}
+				var want []string
+				for _, w := range tc.want {
+					want = append(want, fmt.Sprintf(w, name))
+				}
+				if diff := cmp.Diff(want, []string(got)); diff != "" {
+					t.Errorf("%s: events (-want +got):\n%s", src, diff)
+				}
+			}
+		})
+	}
+}
+
+// utf16 encodes s as UTF-16 with a byte order mark, the way Windows tools
+// (PowerShell's Out-File, Notepad's "Unicode") write text files.
+func utf16(s string, bigEndian bool) []byte {
+	var b []byte
+	put := func(u uint16) {
+		if bigEndian {
+			b = append(b, byte(u>>8), byte(u))
+		} else {
+			b = append(b, byte(u), byte(u>>8))
+		}
+	}
+	put(0xfeff)
+	for _, u := range utf16pkg.Encode([]rune(s)) {
+		put(u)
+	}
+	return b
+}
+
+func TestReadUTF16(t *testing.T) {
+	doc := "# exported from PowerShell\r\n" + "apiVersion: v1\r\nkind: ConfigMap\r\nmetadata:\r\n  name: café\r\ndata:\r\n  emoji: \"😀\"\r\n---\r\napiVersion: v1\r\nkind: Pod\r\nmetadata: {name: p}\r\nspec:\r\n  hostNetwork: true\r\n  bogus: 1\r\n"
+	jsonDoc := `{"apiVersion": "v1", "kind": "ConfigMap",` + "\n" + ` "metadata": {"name": "j"}}`
+	tests := []struct {
+		name, file string
+		data       []byte
+		want       []string
+	}{
+		{"YAML, little endian", "le.yaml", utf16(doc, false), []string{"%s:2 v1/ConfigMap /café", "%s:9 v1/Pod /p", `%s:14: unknown field "spec.bogus"`}},
+		{"YAML, big endian", "be.yaml", utf16(doc, true), []string{"%s:2 v1/ConfigMap /café", "%s:9 v1/Pod /p", `%s:14: unknown field "spec.bogus"`}},
+		{"JSON, little endian", "le.json", utf16(jsonDoc, false), []string{"%s:1 v1/ConfigMap /j"}},
+	}
+	defer func(old int64) { wholeFileLimit = old }(wholeFileLimit)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, tc.file)
+			if err := os.WriteFile(path, tc.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, limit := range []int64{0, 1 << 30} {
+				wholeFileLimit = limit
+				for _, src := range []string{path, "-", dir} {
+					name := src
+					switch src {
+					case "-":
+						name = StdinName
+					case dir:
+						name = path
+					}
+					var got events
+					var objs []*Object
+					r := Reader{Stdin: bytes.NewReader(tc.data), OnSkip: got.onSkip}
+					err := r.Read([]string{src}, func(o *Object) error { objs = append(objs, o); return got.fn(o) }, got.onErr)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var want []string
+					for _, w := range tc.want {
+						want = append(want, fmt.Sprintf(w, name))
+					}
+					if diff := cmp.Diff(want, []string(got)); diff != "" {
+						t.Errorf("%s, limit %d: events (-want +got):\n%s", src, limit, diff)
+					}
+					if cm, ok := objs[0].Object.(*corev1.ConfigMap); ok && tc.name != "JSON, little endian" {
+						if cm.Data["emoji"] != "😀" {
+							t.Errorf("data = %q", cm.Data)
+						}
+						if l := objs[0].FieldLine("data.emoji"); l != 7 {
+							t.Errorf("FieldLine(data.emoji) = %d, want 7", l)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// helmOutput is what helm template writes for a small chart: every
+// document opens with "---" and a "# Source:" comment naming its template.
+const helmOutput = `---
+# Source: shop/charts/redis/templates/serviceaccount.yaml
+apiVersion: v1
+kind: ServiceAccount
+automountServiceAccountToken: false
+metadata:
+  name: shop-redis
+  namespace: "default"
+---
+# Source: shop/templates/service.yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: shop
+  labels:
+    helm.sh/chart: shop-0.3.1
+    app.kubernetes.io/name: shop
+spec:
+  type: ClusterIP
+  ports:
+    - port: 80
+      targetPort: http
+      protocol: TCP
+      name: http
+  selector:
+    app.kubernetes.io/name: shop
+---
+# Source: shop/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: shop
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: shop
+    spec:
+      serviceAccountName: shop
+      securityContext:
+        {}
+      containers:
+        - name: shop
+          securityContext:
+            privileged: true
+          image: "ghcr.io/acme/shop:1.4.0"
+          imagePullPolicy: IfNotPresent
+          ports:
+            - name: http
+              containerPort: 80
+              protocol: TCP
+          resources:
+            limits: {cpu: 1 core}
+---
+# Source: shop/templates/tests/test-connection.yaml
+# hooks come last
+apiVersion: v1
+kind: Pod
+metadata:
+  name: "shop-test-connection"
+  annotations:
+    "helm.sh/hook": test
+spec:
+  containers:
+    - name: wget
+      image: busybox
+      command: ['wget']
+      args: ['shop:80']
+  restartPolicy: Never
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: no-source}
+`
+
+func TestReadHelmSourceComments(t *testing.T) {
+	want := []string{
+		"shop/charts/redis/templates/serviceaccount.yaml:1 v1/ServiceAccount default/shop-redis",
+		"shop/templates/service.yaml:1 v1/Service /shop",
+		`shop/templates/deployment.yaml:29: spec.template.spec.containers[0].resources.limits.cpu: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`,
+		"shop/templates/tests/test-connection.yaml:2 v1/Pod /shop-test-connection",
+		"%s:75 v1/ConfigMap /no-source",
+	}
+	lines := map[string]int{ // field → line in its template's coordinates
+		"shop-test-connection spec.containers[0].image": 11,
+		"shop metadata.labels":                          5,
+		"no-source metadata.name":                       77,
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "rendered.yaml")
+	if err := os.WriteFile(path, []byte(helmOutput), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{"-", path} {
+		name := StdinName
+		if src == path {
+			name = path
+		}
+		var got events
+		var objs []*Object
+		r := Reader{Stdin: strings.NewReader(helmOutput)}
+		if err := r.Read([]string{src}, func(o *Object) error { objs = append(objs, o); return got.fn(o) }, got.onErr); err != nil {
+			t.Fatal(err)
+		}
+		var w []string
+		for _, s := range want {
+			w = append(w, strings.Replace(s, "%s", name, 1))
+		}
+		if diff := cmp.Diff(w, []string(got)); diff != "" {
+			t.Errorf("%s: events (-want +got):\n%s", src, diff)
+		}
+		for _, o := range objs {
+			for k, l := range lines {
+				obj, field, _ := strings.Cut(k, " ")
+				if o.Name == obj {
+					if got := o.FieldLine(field); got != l {
+						t.Errorf("%s: %s FieldLine(%s) = %d, want %d", src, obj, field, got, l)
+					}
+				}
+			}
+		}
+	}
+
+	t.Run("only leading comments count", func(t *testing.T) {
+		in := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n# Source: not/leading.yaml\n---\n--- # Source: on/the/marker.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n"
+		var got events
+		if err := Decode("x.yaml", []byte(in), got.fn, got.onErr); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"x.yaml:1 v1/ConfigMap /a", "x.yaml:7 v1/ConfigMap /b"}, []string(got)); diff != "" {
+			t.Errorf("events (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestDuplicateKeysDecodeAsKubectl decodes manifests with duplicate keys
+// both ways: the object must equal what kubectl's decoding gives (the last
+// value wins), with a warning per duplicate, and FieldLine must point at
+// the key that won.
+func TestDuplicateKeysDecodeAsKubectl(t *testing.T) {
+	tests := []struct {
+		name, file, in string
+		warnings       []string
+		field          string
+		fieldLine      int
+	}{
+		{
+			name: "container field repeated",
+			file: "d.yaml",
+			in: `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: web
+          image: nginx
+          securityContext:
+            privileged: true
+            runAsNonRoot: true
+            privileged: false
+          image: nginx:1.27
+`,
+			warnings: []string{
+				`d.yaml:17: warning: duplicate key "privileged" (first at line 15); the last value is used`,
+				`d.yaml:18: warning: duplicate key "image" (first at line 13); the last value is used`,
+			},
+			field:     "spec.template.spec.containers[0].securityContext.privileged",
+			fieldLine: 17,
+		},
+		{
+			name:      "top-level key repeated",
+			file:      "s.yaml",
+			in:        "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {type: NodePort}\nmetadata: {name: b, namespace: x}\n",
+			warnings:  []string{`s.yaml:5: warning: duplicate key "metadata" (first at line 3); the last value is used`},
+			field:     "metadata.namespace",
+			fieldLine: 5,
+		},
+		{
+			name:      "JSON",
+			file:      "p.json",
+			in:        "{\"apiVersion\": \"v1\", \"kind\": \"Pod\",\n \"metadata\": {\"name\": \"a\"},\n \"spec\": {\"hostPID\": true,\n  \"hostPID\": false}}\n",
+			warnings:  []string{`p.json:4: warning: duplicate key "hostPID" (first at line 3); the last value is used`},
+			field:     "spec.hostPID",
+			fieldLine: 4,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var objs []*Object
+			var got []string
+			err := Decode(tc.file, []byte(tc.in), func(o *Object) error { objs = append(objs, o); return nil }, func(e *Error) {
+				if !e.Warning {
+					t.Errorf("not a warning: %v", e)
+				}
+				got = append(got, e.Error())
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.warnings, got); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+			if len(objs) != 1 {
+				t.Fatalf("%d objects, want 1", len(objs))
+			}
+			want, err := straightforward([]byte(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !equality.Semantic.DeepEqual(want, objs[0].Object) {
+				t.Errorf("differs from kubectl's decoding (-kubectl +ours):\n%s", cmp.Diff(want, objs[0].Object))
+			}
+			if l := objs[0].FieldLine(tc.field); l != tc.fieldLine {
+				t.Errorf("FieldLine(%s) = %d, want %d", tc.field, l, tc.fieldLine)
+			}
+		})
+	}
+
+	t.Run("a warning comes after the error that stopped the object", func(t *testing.T) {
+		var got events
+		in := "apiVersion: v1\nkind: Pod\nmetadata: {name: a, name: b}\nspec: {hostPID: maybe}\n"
+		if err := Decode("w.yaml", []byte(in), got.fn, got.onErr); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{
+			`w.yaml:4: spec.hostPID: expected a boolean, found string "maybe"`,
+			`w.yaml:3: warning: duplicate key "name" (first at line 3); the last value is used`,
+		}
+		if diff := cmp.Diff(want, []string(got)); diff != "" {
+			t.Errorf("events (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("List keys", func(t *testing.T) {
+		var got events
+		in := "apiVersion: v1\nkind: List\nitems: []\nitems:\n- " + strings.ReplaceAll(strings.TrimSpace(cm("x")), "\n", "\n  ") + "\n"
+		if err := Decode("l.yaml", []byte(in), got.fn, got.onErr); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{
+			`l.yaml:4: warning: duplicate key "items" (first at line 3); the last value is used`,
+			"l.yaml:5 v1/ConfigMap /x",
+		}
+		if diff := cmp.Diff(want, []string(got)); diff != "" {
+			t.Errorf("events (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestReadHelmSourceParseErrorBeforeComment(t *testing.T) {
+	// yaml.v3 may place an error before the "# Source:" line (the line
+	// where a node starts, or no line at all); such errors stay in the
+	// stream's coordinates.
+	tests := []struct{ in, want string }{
+		{"---\n# Source: chart/templates/a.yaml\n- a\nb: c\n", "out.yaml:8: invalid YAML: did not find expected '-' indicator"},
+		{"---\n# Source: chart/templates/a.yaml\na: *unknown\n", "out.yaml:7: invalid YAML: unknown anchor 'unknown' referenced"},
+		{"---\n# Source: chart/templates/a.yaml\nimage:\n  tag: [1.0\n", "chart/templates/a.yaml:1: invalid YAML: did not find expected ',' or ']'"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			var got events
+			in := cm("first") + "---\n\n" + tc.in
+			if err := Decode("out.yaml", []byte(in), got.fn, got.onErr); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{"out.yaml:1 v1/ConfigMap /first", tc.want}, []string(got)); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

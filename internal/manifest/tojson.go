@@ -1,10 +1,12 @@
 package manifest
 
 import (
+	"cmp"
 	"encoding/base64"
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,8 +20,9 @@ import (
 // client-go do before a manifest reaches the API server), whose scalar
 // resolution is YAML 1.1 as implemented by go.yaml.in/yaml/v2: plain yes/no/
 // on/off/y/n are booleans, 0x1F and 017 are integers, timestamps stay strings,
-// merge keys (<<) are applied, non-string keys are stringified. Where that
-// conversion silently loses data (duplicate keys) we report an error instead.
+// merge keys (<<) are applied, non-string keys are stringified, and of
+// duplicate keys the last one wins. Duplicates are recorded (emitter.dups)
+// so that the caller can warn about them.
 
 // emitLimitNodes bounds the number of nodes one document may expand to
 // through aliases ("billion laughs"); see emitter.visit.
@@ -60,6 +63,20 @@ type emitter struct {
 	limit    int
 	doc      *yaml.Node // the document being converted, to size the limit
 	docSize  int        // nodes in doc, 0 until counted
+
+	// dups lists the duplicate keys met by the last emit, in document
+	// order, each once.
+	dups []dupKey
+	// crossType is set when two keys of different YAML types (1 and "1")
+	// gave the same JSON key: sigs.k8s.io/yaml then keeps either value
+	// depending on map iteration order, we keep the last.
+	crossType bool
+}
+
+// dupKey is a mapping key written again at line, first written at first.
+type dupKey struct {
+	key         string
+	line, first int32
 }
 
 // setDocument tells the emitter which parsed document the next emits come
@@ -77,12 +94,17 @@ func (e *emitter) emit(n *yaml.Node) error {
 	e.keyLine = e.keyLine[:0]
 	e.aliases = e.aliases[:0]
 	e.aliasUse = e.aliasUse[:0]
+	e.dups = e.dups[:0]
+	e.crossType = false
 	e.visits = 0
 	e.limit = aliasFreeVisits
 	if e.docSize > 0 {
 		e.limit += aliasMaxRatio * e.docSize
 	}
-	return e.value(n, int32(n.Line), -1, -1, "")
+	err := e.value(n, int32(n.Line), -1, -1, "")
+	// A mapping finds its duplicates before emitting its values.
+	slices.SortStableFunc(e.dups, func(a, b dupKey) int { return cmp.Compare(a.line, b.line) })
+	return err
 }
 
 // bombLine is the line to blame for excessive expansion: where the
@@ -183,7 +205,7 @@ func (e *emitter) mapping(n *yaml.Node, ri int32) error {
 		}
 	}
 	e.buf = append(e.buf, '{')
-	base := len(e.keys)
+	base, dups0 := len(e.keys), len(e.dups)
 	defer func() { e.keys, e.keyLine = e.keys[:base], e.keyLine[:base] }()
 	// Small mappings are checked for duplicate keys by a scan, large ones
 	// (a ConfigMap's data, say) with a map to stay linear.
@@ -197,19 +219,27 @@ func (e *emitter) mapping(n *yaml.Node, ri int32) error {
 		if err != nil {
 			return err
 		}
+		dup := false
 		if seen != nil {
-			if first, dup := seen[k]; dup {
-				return &emitError{kn.Line, fmt.Sprintf("duplicate key %q (first at line %d)", k, first)}
-			}
+			_, dup = seen[k]
 			seen[k] = int32(kn.Line)
 		} else {
 			for j := base; j < len(e.keys); j++ {
 				if e.keys[j] == k {
-					return &emitError{kn.Line, fmt.Sprintf("duplicate key %q (first at line %d)", k, e.keyLine[j])}
+					dup = true
+					break
 				}
 			}
 			e.keys = append(e.keys, k)
 			e.keyLine = append(e.keyLine, int32(kn.Line))
+		}
+		if dup {
+			// Rare: start the mapping over on the slow path, which
+			// keeps the last of each key.
+			e.buf = e.buf[:e.recs[ri].start]
+			e.recs = e.recs[:ri+1]
+			e.dups = e.dups[:dups0]
+			return e.mappingWithDups(n, ri)
 		}
 		if i > 0 {
 			e.buf = append(e.buf, ',')
@@ -222,6 +252,80 @@ func (e *emitter) mapping(n *yaml.Node, ri int32) error {
 	}
 	e.buf = append(e.buf, '}')
 	return nil
+}
+
+// mappingWithDups emits a mapping without merge keys that repeats a key:
+// each key is written once, at the place of its last occurrence, with its
+// last value, as yaml.v2 leaves it in a map.
+func (e *emitter) mappingWithDups(n *yaml.Node, ri int32) error {
+	keys := make([]string, 0, len(n.Content)/2)
+	last := make(map[string]int, len(n.Content)/2)
+	first := make(map[string]int, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, err := mapKey(n.Content[i])
+		if err != nil {
+			return err
+		}
+		keys = append(keys, k)
+		if f, ok := first[k]; ok {
+			e.dup(k, n.Content[f], n.Content[i])
+		} else {
+			first[k] = i
+		}
+		last[k] = i
+	}
+	e.buf = append(e.buf, '{')
+	comma := false
+	for j, k := range keys {
+		i := 2 * j
+		if last[k] != i {
+			continue
+		}
+		if comma {
+			e.buf = append(e.buf, ',')
+		}
+		comma = true
+		kn, vn := n.Content[i], n.Content[i+1]
+		e.buf = appendString(e.buf, k)
+		e.buf = append(e.buf, ':')
+		if err := e.value(vn, int32(kn.Line), ri, -1, k); err != nil {
+			return err
+		}
+	}
+	e.buf = append(e.buf, '}')
+	return nil
+}
+
+// dup records that key node again repeats the key of node first. A
+// mapping reached through several aliases is recorded once.
+func (e *emitter) dup(key string, first, again *yaml.Node) {
+	d := dupKey{key: key, line: int32(again.Line), first: int32(first.Line)}
+	for _, x := range e.dups {
+		if x == d {
+			return
+		}
+	}
+	if len(e.dups) < maxDups {
+		e.dups = append(e.dups, d)
+	}
+	if !sameKeyValue(first, again) {
+		e.crossType = true
+	}
+}
+
+// maxDups bounds the duplicate keys recorded for one document.
+const maxDups = 100
+
+// sameKeyValue reports whether two key nodes that give the same JSON key
+// also are the same YAML value (as yes and true are, but not 1 and "1").
+func sameKeyValue(a, b *yaml.Node) bool {
+	a, b = resolveAlias(a), resolveAlias(b)
+	if a.Kind != yaml.ScalarNode || b.Kind != yaml.ScalarNode {
+		return false
+	}
+	sa, erra := resolveScalar(a)
+	sb, errb := resolveScalar(b)
+	return erra == nil && errb == nil && sa.kind == sb.kind
 }
 
 // entry is one key of a mapping that uses merge keys.
@@ -238,7 +342,7 @@ type entry struct {
 func (e *emitter) mergedMapping(n *yaml.Node, ri int32) error {
 	var entries []entry
 	index := map[string]int{}
-	explicit := map[string]int32{}
+	explicit := map[string]*yaml.Node{}
 	set := func(k string, line int32, v *yaml.Node) {
 		if i, ok := index[k]; ok {
 			entries[i].line, entries[i].value = line, v
@@ -293,9 +397,10 @@ func (e *emitter) mergedMapping(n *yaml.Node, ri int32) error {
 			return err
 		}
 		if first, dup := explicit[k]; dup {
-			return &emitError{kn.Line, fmt.Sprintf("duplicate key %q (first at line %d)", k, first)}
+			e.dup(k, first, kn)
+		} else {
+			explicit[k] = kn
 		}
-		explicit[k] = int32(kn.Line)
 		set(k, int32(kn.Line), vn)
 	}
 	e.buf = append(e.buf, '{')

@@ -53,12 +53,9 @@ func TestToJSONMatchesSigsYAML(t *testing.T) {
 		{"nested merge", "a: &a {x: 1}\nb: &b {<<: *a, y: 2}\nm: {<<: *b, z: 3}\n", ""},
 		{"quoted merge key is a key", "m: {'<<': 1}\n", ""},
 		{"merge of a scalar", "a: &a 1\nm: {<<: *a}\n", "map merge requires map"},
-		{"non-string keys", "1: a\n2.5: b\ntrue: c\nyes: d\n0x10: e\n-1: f\n1e3: g\n", "duplicate key \"true\""},
 		{"numeric keys", "1: a\n2.5: b\ntrue: c\n0x10: e\n-1: f\n1e3: g\n.inf: h\n", ""},
 		{"null key", "~: a\n", "mapping key must not be null"},
 		{"sequence key", "? [a]\n: b\n", "mapping key must be a scalar"},
-		{"duplicate keys", "a: 1\nb: 2\na: 3\n", `duplicate key "a" (first at line 1)`},
-		{"duplicate keys in a large mapping", manyKeys(100) + "k7: again\n", `duplicate key "k7" (first at line 8)`},
 		{"large mapping", manyKeys(100), ""},
 		{"explicit tags", "a: !!str 123\nb: !!int \"42\"\nc: !!float 1\nd: !!bool yes\ne: !!null ''\nf: !custom text\ng: !!binary aGVsbG8=\nh: !!str yes\n", ""},
 		{"long tags", "a: !<tag:yaml.org,2002:int> '7'\n", ""},
@@ -72,7 +69,6 @@ func TestToJSONMatchesSigsYAML(t *testing.T) {
 		{"json style", "{\"a\":1,\"b\":[true,null,\"x\"],\"c\":{\"d\":-0.5}}", ""},
 		{"unicode keys and values", "ключ: значение\n名前: 値\n", ""},
 		{"keys that look special", "y: 1\nn: 2\n\"no\": 3\nyes_no: 4\n", ""},
-		{"keys that collide", "y: 1\non: 3\n", `duplicate key "true" (first at line 1)`},
 		{"emoji", "a: 😀\n", ""},
 	}
 	for _, tc := range tests {
@@ -108,6 +104,69 @@ func TestToJSONMatchesSigsYAML(t *testing.T) {
 			}
 			if diff := cmp.Diff(refv, have); diff != "" {
 				t.Errorf("differs from YAMLToJSON (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestToJSONDuplicateKeys checks that of duplicate keys the last wins, as
+// with sigs.k8s.io/yaml.YAMLToJSON (kubectl), and that each duplicate is
+// recorded with its line and the line of the first occurrence.
+func TestToJSONDuplicateKeys(t *testing.T) {
+	tests := []struct {
+		name, in  string
+		dups      []string // "key line first"
+		crossType bool     // the reference's choice is not deterministic
+	}{
+		{"repeated key", "a: 1\nb: 2\na: 3\n", []string{"a 3 1"}, false},
+		{"three times", "a: 1\na: 2\nb: x\na: 3\n", []string{"a 2 1", "a 4 1"}, false},
+		{"nested", "metadata:\n  name: a\n  labels: {x: '1', x: '2'}\n  name: b\n", []string{"x 3 3", "name 4 2"}, false},
+		{"in a large mapping", manyKeys(100) + "k7: again\n", []string{"k7 101 8"}, false},
+		{"yaml 1.1 booleans collide", "y: 1\non: 3\n", []string{"true 2 1"}, false},
+		{"non-string keys", "1: a\n2.5: b\ntrue: c\nyes: d\n0x10: e\n-1: f\n1e3: g\n16: h\n", []string{"true 4 3", "16 8 5"}, false},
+		{"beside a merge key", "base: &b {x: 1}\nm:\n  <<: *b\n  z: 1\n  z: 2\n", []string{"z 5 4"}, false},
+		{"through an alias, once", "a: &a {k: 1, k: 2}\nb: *a\nc: *a\n", []string{"k 1 1"}, false},
+		{"a value after the duplicate", "a: {x: 1}\nb: 2\na: {y: [1, 2]}\nc: 3\n", []string{"a 3 1"}, false},
+		{"integer and string keys", "1: a\n\"1\": b\n", []string{"1 2 1"}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var n yaml.Node
+			if err := yaml.Unmarshal([]byte(tc.in), &n); err != nil {
+				t.Fatal(err)
+			}
+			var e emitter
+			e.setDocument(&n)
+			if err := e.emit(&n); err != nil {
+				t.Fatalf("emit() = %v", err)
+			}
+			var dups []string
+			for _, d := range e.dups {
+				dups = append(dups, fmt.Sprintf("%s %d %d", d.key, d.line, d.first))
+			}
+			if diff := cmp.Diff(tc.dups, dups); diff != "" {
+				t.Errorf("duplicates (-want +got):\n%s", diff)
+			}
+			if e.crossType != tc.crossType {
+				t.Errorf("crossType = %v, want %v", e.crossType, tc.crossType)
+			}
+			var have any
+			if err := json.Unmarshal(e.buf, &have); err != nil {
+				t.Fatalf("our JSON %s does not parse: %v", e.buf, err)
+			}
+			if tc.crossType {
+				return
+			}
+			ref, err := sigsyaml.YAMLToJSON([]byte(tc.in))
+			if err != nil {
+				t.Fatalf("YAMLToJSON() error = %v", err)
+			}
+			var want any
+			if err := json.Unmarshal(ref, &want); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, have); diff != "" {
+				t.Errorf("differs from YAMLToJSON (-want +got):\n%s\nours: %s\ntheirs: %s", diff, e.buf, ref)
 			}
 		})
 	}
