@@ -8,6 +8,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kubeward/kubeward/internal/apiversions"
@@ -68,8 +69,17 @@ func (a *apiAnalyzer) Object(o *Object, emit Emit) {
 	})
 }
 
+// ref names the object a finding is about. An object made for kubectl
+// create with metadata.generateName and no name is named by its prefix
+// (e.g. "migrate-"), the part of the name its author wrote.
 func ref(o *Object) finding.ObjectRef {
-	return finding.ObjectRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+	name := o.Name
+	if name == "" {
+		if m, err := meta.Accessor(o.Object.Object); err == nil {
+			name = m.GetGenerateName()
+		}
+	}
+	return finding.ObjectRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: name}
 }
 
 // podSecurityAnalyzer evaluates pods and pod templates against the chosen

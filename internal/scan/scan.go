@@ -115,7 +115,15 @@ func NewScanner(registry *finding.Registry, opts Options) (*Scanner, error) {
 // Read scans every object under paths (see manifest.Reader.Read) and
 // returns the report.
 func (s *Scanner) Read(r *manifest.Reader, paths []string) *report.Report {
-	_ = r.Read(paths, func(o *manifest.Object) error {
+	rd := *r
+	onSkip := rd.OnSkip
+	rd.OnSkip = func(sk manifest.Skip) {
+		s.report.AddSkipped(report.Skipped{File: sk.File, Reason: sk.Reason})
+		if onSkip != nil {
+			onSkip(sk)
+		}
+	}
+	_ = rd.Read(paths, func(o *manifest.Object) error {
 		s.Object(o)
 		return nil
 	}, s.InputError)
@@ -126,7 +134,12 @@ func (s *Scanner) Read(r *manifest.Reader, paths []string) *report.Report {
 // InputError records a problem reported by the manifest reader: an error,
 // or a warning when Kubernetes accepts the input all the same.
 func (s *Scanner) InputError(e *manifest.Error) {
-	s.report.AddError(report.InputError{File: e.File, Line: e.Line, Message: e.Err.Error()})
+	ie := report.InputError{File: e.File, Line: e.Line, Message: e.Err.Error()}
+	if e.Warning {
+		s.report.AddWarning(ie)
+		return
+	}
+	s.report.AddError(ie)
 }
 
 // Report returns what has been scanned so far.

@@ -94,7 +94,13 @@ func (src *source) load(stdin io.Reader) (*loaded, error) {
 		p.Add(o.Object, rbac.Source{File: o.File, Line: o.Line})
 		out.objects++
 		return nil
-	}, func(e *manifest.Error) { out.errors = append(out.errors, e) })
+	}, func(e *manifest.Error) {
+		if e.Warning {
+			out.warnings = append(out.warnings, e)
+		} else {
+			out.errors = append(out.errors, e)
+		}
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/kubeward/kubeward/internal/abac"
 	"github.com/kubeward/kubeward/internal/cli/clierr"
 	"github.com/kubeward/kubeward/internal/cli/output"
+	"github.com/kubeward/kubeward/internal/manifest"
 	"github.com/kubeward/kubeward/internal/rbac"
 )
 
@@ -43,6 +44,12 @@ from the cluster of a kubeconfig.
 // exit-2 error when there were any.
 func reportInputErrors(s clierr.Streams, l *loaded) error {
 	for _, e := range l.warnings {
+		var me *manifest.Error
+		if errors.As(e, &me) {
+			// Its Error() already says "warning:" after the location.
+			fmt.Fprintf(s.Err, "kubeward: %v\n", e)
+			continue
+		}
 		fmt.Fprintf(s.Err, "kubeward: warning: %v\n", e)
 	}
 	for _, e := range l.errors {

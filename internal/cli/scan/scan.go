@@ -130,7 +130,10 @@ func run(s clierr.Streams, f *flags, paths []string) error {
 	if err != nil {
 		return clierr.Usage(err)
 	}
-	reader := &manifest.Reader{Stdin: s.In}
+	reader := &manifest.Reader{Stdin: s.In, Exclude: f.exclude}
+	if err := reader.Validate(); err != nil {
+		return clierr.Usage(fmt.Errorf("--exclude: %w", err))
+	}
 	// Destinations are checked before the scan, so a typo in a path does not
 	// cost a whole run.
 	w, err := output.Open(s.Out, targets)
