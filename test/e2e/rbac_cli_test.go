@@ -46,6 +46,10 @@ func testRBACCLI(t *testing.T, cp *controlplane.ControlPlane, c kubernetes.Inter
 		{[]string{"get", "secrets", "-n", "ns-a", "--as", "system:serviceaccount:ns-a:cli-bot"}, "system:serviceaccount:ns-a:cli-bot", authorizationv1.ResourceAttributes{Verb: "get", Resource: "secrets", Namespace: "ns-a"}},
 		{[]string{"get", "secrets", "-n", "ns-b", "--as", "system:serviceaccount:ns-a:cli-bot"}, "system:serviceaccount:ns-a:cli-bot", authorizationv1.ResourceAttributes{Verb: "get", Resource: "secrets", Namespace: "ns-b"}},
 		{[]string{"create", "selfsubjectaccessreviews.authorization.k8s.io", "--as", "someone"}, "someone", authorizationv1.ResourceAttributes{Verb: "create", Group: "authorization.k8s.io", Resource: "selfsubjectaccessreviews"}},
+		// kubectl auth can-i's syntax: TYPE/NAME names the object, the
+		// subresource is a flag.
+		{[]string{"get", "secrets/db", "-n", "ns-a", "--as", "system:serviceaccount:ns-a:cli-bot"}, "system:serviceaccount:ns-a:cli-bot", authorizationv1.ResourceAttributes{Verb: "get", Resource: "secrets", Name: "db", Namespace: "ns-a"}},
+		{[]string{"create", "pods", "--subresource", "exec", "-n", "ns-a", "--as", "system:serviceaccount:ns-a:cli-bot"}, "system:serviceaccount:ns-a:cli-bot", authorizationv1.ResourceAttributes{Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "ns-a"}},
 	} {
 		args := append([]string{"rbac", "can-i", "--kubeconfig", kubeconfig}, tc.args...)
 		code, out, errs := runKubeward(args...)
