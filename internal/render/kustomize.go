@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"reflect"
 	"slices"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -13,6 +14,7 @@ import (
 	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // kustomizationFileNames are the names kustomize recognizes for a
@@ -154,8 +156,11 @@ func (f *originFS) ReadFile(path string) ([]byte, error) {
 
 // withOriginAnnotations returns the kustomization data with
 // "originAnnotations" added to its buildMetadata, and whether it was there
-// already. Data that is not a YAML mapping is returned unchanged so that
-// kustomize reports the problem in its own words.
+// already. It appends a line where it can (keeping the lines of kustomize's
+// messages), else re-encodes the YAML, and keeps a rewrite only if it reads,
+// as kustomize reads it, exactly as the input plus originAnnotations. Data it
+// cannot rewrite so is returned unchanged: kustomize then reports its
+// problems in its own words, and Sources fall back to the kustomization file.
 func withOriginAnnotations(data []byte) ([]byte, bool) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc, next yaml.Node
@@ -169,6 +174,7 @@ func withOriginAnnotations(data []byte) ([]byte, bool) {
 	if top.Kind != yaml.MappingNode {
 		return data, false
 	}
+	var candidates [][]byte
 	item := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: types.OriginAnnotations}
 	found := false
 	for i := 0; i+1 < len(top.Content); i += 2 {
@@ -188,6 +194,11 @@ func withOriginAnnotations(data []byte) ([]byte, bool) {
 		seq.Content = append(seq.Content, item)
 	}
 	if !found {
+		appended := bytes.Clone(data)
+		if len(appended) > 0 && appended[len(appended)-1] != '\n' {
+			appended = append(appended, '\n')
+		}
+		candidates = append(candidates, append(appended, "buildMetadata: ["+types.OriginAnnotations+"]\n"...))
 		top.Content = append(top.Content,
 			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "buildMetadata"},
 			&yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{item}})
@@ -195,11 +206,31 @@ func withOriginAnnotations(data []byte) ([]byte, bool) {
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
-	if err := enc.Encode(&doc); err != nil {
-		return data, false
+	if enc.Encode(&doc) == nil && enc.Close() == nil {
+		candidates = append(candidates, b.Bytes())
 	}
-	if err := enc.Close(); err != nil {
-		return data, false
+	for _, c := range candidates {
+		if addsOnlyOriginAnnotations(data, c) {
+			return c, false
+		}
 	}
-	return b.Bytes(), false
+	return data, false
+}
+
+// addsOnlyOriginAnnotations reports whether after reads, as kustomize reads a
+// kustomization (sigs.k8s.io/yaml), as before with originAnnotations
+// appended to buildMetadata.
+func addsOnlyOriginAnnotations(before, after []byte) bool {
+	var b, a map[string]any
+	if sigsyaml.Unmarshal(before, &b) != nil || sigsyaml.Unmarshal(after, &a) != nil {
+		return false
+	}
+	bm, _ := b["buildMetadata"].([]any)
+	am, _ := a["buildMetadata"].([]any)
+	if !reflect.DeepEqual(append(slices.Clone(bm), types.OriginAnnotations), am) {
+		return false
+	}
+	delete(a, "buildMetadata")
+	delete(b, "buildMetadata")
+	return reflect.DeepEqual(a, b)
 }

@@ -305,6 +305,9 @@ func TestWithOriginAnnotations(t *testing.T) {
 		{"malformed", "resources: [a\n", nil, false},
 		{"buildMetadata not a list", "buildMetadata: x\n", nil, false},
 		{"two documents", "a: 1\n---\nb: 2\n", nil, false},
+		{"explicit empty tag kept by re-encoding fails, append works", "a: !\nb: 1", []string{"originAnnotations"}, false},
+		{"trailing document marker", "resources: [a.yaml]\n---\n", nil, false}, // left to kustomize
+		{"flow mapping", "{resources: [a.yaml]}", []string{"originAnnotations"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -329,6 +332,16 @@ func TestWithOriginAnnotations(t *testing.T) {
 				t.Errorf("buildMetadata (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestWithOriginAnnotationsAppends(t *testing.T) {
+	// Where a line can be appended the lines above are kept, so that
+	// kustomize's messages about the file keep their line numbers.
+	in := "# comment\nresources:\n  - a.yaml # trailing\npatches:\n  - patch: |-\n      x: 1\n"
+	out, _ := withOriginAnnotations([]byte(in))
+	if want := in + "buildMetadata: [originAnnotations]\n"; string(out) != want {
+		t.Errorf("got %q, want %q", out, want)
 	}
 }
 
