@@ -18,6 +18,7 @@ import (
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/manifest"
 	"github.com/kubeward/kubeward/internal/podsecurity"
+	"github.com/kubeward/kubeward/internal/render"
 	"github.com/kubeward/kubeward/internal/report"
 	"github.com/kubeward/kubeward/internal/rules"
 	"github.com/kubeward/kubeward/internal/scan"
@@ -34,6 +35,9 @@ type flags struct {
 	exitZero           bool
 	namespace          string
 	exclude            []string
+	render             bool
+	helmValues         []string
+	helmSet            []string
 	ignoreSuppressions bool
 	color              string
 }
@@ -56,7 +60,11 @@ namespace get the one of -n (as kubectl apply -n would); files that define
 the same objects (install.yaml beside ha/install.yaml, one manifest per
 cloud) are judged as separate bundles by the cross-object rules; YAML files
 met in a directory that are not Kubernetes manifests (Helm values, CI
-configuration) are skipped and listed, not errors.
+configuration) are skipped and listed, not errors. Helm charts and
+kustomization directories are rendered first (Helm's engine with the
+chart's values, --values and --set; kustomize's krusty), and findings point
+at the template or source file named by the rendered "# Source:" comments,
+also for 'helm template' output piped on stdin.
 
 Exit codes: 0 no unsuppressed findings at or above --fail-on, 1 findings,
 2 usage or input errors (errors win; --exit-zero turns 1 into 0).
@@ -74,7 +82,9 @@ Flag defaults can be kept in .kubeward.yaml (see 'kubeward --help').`,
   kubectl get deploy -A -o yaml | kubeward scan -
   kubeward scan manifests/ -o json
   kubeward scan manifests/ -o text -o sarif --output-file - --output-file kubeward.sarif
-  kubeward scan . --exclude '**/testdata/**' --fail-on high --disable rbac/sa-token-automount`,
+  kubeward scan . --exclude '**/testdata/**' --fail-on high --disable rbac/sa-token-automount
+  kubeward scan charts/web --values prod-values.yaml --set replicas=3
+  helm template charts/web | kubeward scan -`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return run(s, f, args) },
 	}
@@ -89,6 +99,9 @@ Flag defaults can be kept in .kubeward.yaml (see 'kubeward --help').`,
 	fl.BoolVar(&f.exitZero, "exit-zero", false, "exit 0 even when there are findings (input errors still exit 2)")
 	fl.StringVarP(&f.namespace, "namespace", "n", "default", "namespace of namespaced objects that have none, as kubectl apply -n")
 	fl.StringArrayVar(&f.exclude, "exclude", nil, "glob of paths not to read while walking directories (repeatable; ** matches any directories, e.g. '**/testdata/**')")
+	fl.BoolVar(&f.render, "render", true, "render Helm charts (directories with Chart.yaml, as helm template) and kustomizations (as kubectl kustomize) met as directories; false reads their files as they are")
+	fl.StringArrayVar(&f.helmValues, "values", nil, "values file for Helm charts, merged over the chart's values.yaml (repeatable, as helm -f)")
+	fl.StringArrayVar(&f.helmSet, "set", nil, "value for Helm charts, key=value[,key=value] (repeatable, as helm --set)")
 	fl.BoolVar(&f.ignoreSuppressions, "ignore-suppressions", false, "ignore ignore-check.kubeward.io annotations, so workloads cannot exempt themselves")
 	fl.StringVar(&f.color, "color", "auto", "colour text output: auto (only on a terminal, unless NO_COLOR is set), always or never")
 	return cmd
@@ -133,6 +146,15 @@ func run(s clierr.Streams, f *flags, paths []string) error {
 	reader := &manifest.Reader{Stdin: s.In, Exclude: f.exclude}
 	if err := reader.Validate(); err != nil {
 		return clierr.Usage(fmt.Errorf("--exclude: %w", err))
+	}
+	if f.render {
+		helm := render.HelmOptions{ValueFiles: f.helmValues, Set: f.helmSet, Namespace: f.namespace}
+		if err := helm.Validate(); err != nil {
+			return clierr.Usage(err)
+		}
+		reader.Renderers = []manifest.Renderer{render.NewHelm(helm), render.Kustomize{}}
+	} else if len(f.helmValues)+len(f.helmSet) > 0 {
+		return clierr.Usage(errors.New("--values and --set need --render"))
 	}
 	// Destinations are checked before the scan, so a typo in a path does not
 	// cost a whole run.
