@@ -154,8 +154,9 @@ func scan(t *testing.T, project string, extra ...string) (*scanReport, int) {
 }
 
 // TestCorpus scans each project: exit code 2 only for the documents
-// Kubernetes itself rejects (expectErrors), every error located, and the
-// summary line of each project as testdata/summary.txt records it.
+// Kubernetes itself rejects (expectErrors), every error and every finding
+// located at a file and line, and the summary line of each project as
+// testdata/summary.txt records it.
 func TestCorpus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scanning the corpus takes a while")
@@ -166,6 +167,15 @@ func TestCorpus(t *testing.T) {
 			rep, code := scan(t, p)
 			lines = append(lines, summaryLine(p, rep))
 			checkErrors(t, p, rep, code)
+			unlocated := map[string]int{}
+			for _, f := range rep.Findings {
+				if f.File == "" || f.Line <= 0 {
+					unlocated[f.Rule]++
+				}
+			}
+			if len(unlocated) > 0 {
+				t.Errorf("findings without a file or line, by rule: %v", unlocated)
+			}
 		})
 	}
 	golden := filepath.Join("testdata", "summary.txt")
