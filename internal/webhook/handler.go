@@ -211,21 +211,47 @@ func (s *Server) reject(w http.ResponseWriter, r *http.Request, start time.Time,
 
 var errTooLarge = errors.New("request body too large")
 
+// minBodyBuf is the first buffer a body is read into (or size+1 when the
+// declared size is smaller): most reviews fit it.
+const minBodyBuf = 16 << 10
+
 // readBody reads r into buf (reusing its capacity), failing with
-// errTooLarge past max bytes. size is the Content-Length, -1 if unknown.
-func readBody(r io.Reader, buf []byte, max, size int64) ([]byte, error) {
-	if size > 0 && int64(cap(buf)) < size+1 {
-		buf = make([]byte, 0, size+1)
-	} else if cap(buf) == 0 {
-		buf = make([]byte, 0, 16<<10)
+// errTooLarge past max bytes. size is the declared Content-Length, -1 if
+// unknown.
+//
+// Memory follows the bytes received, not the bytes declared: a client may
+// announce a large body and then send little or nothing, and a buffer sized
+// from its word alone would let a few hundred such connections hold
+// gigabytes. The buffer starts at minBodyBuf and doubles only when it is
+// full, so it never holds more than twice what has arrived; the declared
+// size (net/http stops the body there) and max only cap the doubling, so
+// that a body of exactly the declared size needs no last, larger buffer.
+func readBody(r io.Reader, buf []byte, maxBytes, size int64) ([]byte, error) {
+	// limit is the largest buffer the declared size calls for: one byte
+	// past the body, to see its end without another growth.
+	limit := maxBytes + 1
+	if size >= 0 && size < maxBytes {
+		limit = size + 1
+	}
+	if cap(buf) == 0 {
+		buf = make([]byte, 0, min(limit, minBodyBuf))
 	}
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			c := max(2*int64(cap(buf)), minBodyBuf)
+			if int64(cap(buf)) < limit {
+				c = min(c, limit)
+			} else {
+				// More than declared (a reader that does not stop there).
+				c = min(c, maxBytes+1)
+			}
+			grown := make([]byte, len(buf), c)
+			copy(grown, buf)
+			buf = grown
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
-		if int64(len(buf)) > max {
+		if int64(len(buf)) > maxBytes {
 			return buf, errTooLarge
 		}
 		if err == io.EOF {
