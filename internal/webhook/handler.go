@@ -95,18 +95,21 @@ func (s *Server) serveReview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	ctx, cancel := context.WithTimeout(r.Context(), s.timeout(r))
+	defer cancel()
+	// Decoding is bounded by the body's size and the request's deadline
+	// (budget.go).
+	bud := newDecodeBudget(ctx, len(body))
 	var env reviewEnvelope
-	if err := decodeReview(body, &env); err != nil {
+	if err := decodeReview(body, &env, bud); err != nil {
 		s.reject(w, r, start, http.StatusBadRequest, err.Error())
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.timeout(r))
-	defer cancel()
 
 	er := env.Request
 	req := new(admission.Request)
 	toRequest(er, req)
-	resource, resp := s.decide(ctx, er, req)
+	resource, resp := s.decide(ctx, er, req, bud)
 
 	out := getBuf()
 	defer putBuf(out)
@@ -139,7 +142,7 @@ var jsonContentType = []string{"application/json"}
 
 // decide decodes the request's objects and asks the validator. It returns
 // the resource label and the response, which is never nil.
-func (s *Server) decide(ctx context.Context, er *requestEnvelope, req *admission.Request) (string, *admission.Response) {
+func (s *Server) decide(ctx context.Context, er *requestEnvelope, req *admission.Request, bud *decodeBudget) (string, *admission.Response) {
 	gr := req.Resource.GroupResource()
 	kind, ok := resources[gr]
 	if !ok {
@@ -161,10 +164,18 @@ func (s *Server) decide(ctx context.Context, er *requestEnvelope, req *admission
 	// denied with 400, workloads admitted with an "error" annotation).
 	// kube-apiserver only sends objects it encoded itself, so only hand-made
 	// requests get there.
+	//
+	// An object that would take more memory to decode than the review's
+	// budget (budget.go), or is still decoding at the request's deadline, is
+	// such an error too, and takes the same way: pods and namespaces are
+	// denied (fail closed: what cannot be read cannot be checked, and
+	// kube-apiserver can store no pod that large), workloads admitted with
+	// an "error" audit annotation (fail open, as for any workload Kubernetes
+	// cannot decode: their pods are checked when they are created).
 	if req.SubResource == "" || (kind.label == "pod" && !ignoredPodSubresources[req.SubResource]) {
-		req.Object, req.ObjectErr = decodeObject(er.Object, er.object, kind)
+		req.Object, req.ObjectErr = decodeObject(er.Object, er.object, er.objectErr, kind, bud)
 		if kind.oldObject && req.Operation == "UPDATE" {
-			req.OldObject, req.OldObjectErr = decodeObject(er.OldObject, er.oldObject, kind)
+			req.OldObject, req.OldObjectErr = decodeObject(er.OldObject, er.oldObject, er.oldObjectErr, kind, bud)
 		}
 	}
 	resp := s.opts.Validator.Validate(ctx, req)
