@@ -45,7 +45,7 @@ func TestReadBody(t *testing.T) {
 			if tc.oneByte {
 				r = iotest.OneByteReader(r)
 			}
-			got, err := readBody(r, nil, limit, tc.declared)
+			got, err := readBody(r, nil, limit, tc.declared, nil)
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("error %v, want %v", err, tc.wantErr)
 			}

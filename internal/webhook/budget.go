@@ -77,6 +77,7 @@ var errDecodeBudget = errors.New("too large to decode")
 // decodes on one goroutine).
 type decodeBudget struct {
 	ctx     context.Context
+	mem     *reviewMem // the server's in-flight limit; nil: none
 	body    int   // body size the budget derives from
 	limit   int64 // bytes the decoded values may take
 	left    int64
@@ -85,10 +86,10 @@ type decodeBudget struct {
 }
 
 // newDecodeBudget returns the budget of a review of bodyLen bytes whose
-// deadline is ctx's.
-func newDecodeBudget(ctx context.Context, bodyLen int) *decodeBudget {
+// deadline is ctx's, drawing on mem (nil: no in-flight limit).
+func newDecodeBudget(ctx context.Context, bodyLen int, mem *reviewMem) *decodeBudget {
 	limit := decodeBudgetBase + decodeBudgetPerByte*int64(bodyLen)
-	return &decodeBudget{ctx: ctx, body: bodyLen, limit: limit, left: limit}
+	return &decodeBudget{ctx: ctx, mem: mem, body: bodyLen, limit: limit, left: limit}
 }
 
 // charge takes n bytes from the budget and, every deadlineEvery charges,
@@ -108,6 +109,10 @@ func (b *decodeBudget) charge(n uintptr) bool {
 			errDecodeBudget, b.body, b.limit, decodeBudgetBase, decodeBudgetPerByte, b.charges)
 		return false
 	}
+	if !b.mem.take(int64(n)) {
+		b.err = errBusy
+		return false
+	}
 	if b.charges%deadlineEvery == 0 && b.ctx != nil {
 		if err := b.ctx.Err(); err != nil {
 			b.err = fmt.Errorf("decoding stopped at the request's deadline: %w", err)
@@ -122,6 +127,7 @@ func (b *decodeBudget) charge(n uintptr) bool {
 func (b *decodeBudget) credit(n uintptr) {
 	if b != nil && b.err == nil {
 		b.left += int64(n)
+		b.mem.give(int64(n))
 	}
 }
 
@@ -145,6 +151,7 @@ func (b *decodeBudget) save() int64 {
 
 func (b *decodeBudget) restore(left int64) {
 	if b != nil && b.err == nil {
+		b.mem.give(left - b.left)
 		b.left = left
 	}
 }

@@ -79,13 +79,20 @@ func (s *Server) serveReview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// What the review holds in memory is counted against the server's
+	// in-flight limit until it is answered.
+	mem := &reviewMem{gate: &s.gate}
+	defer mem.release()
 	// The body is not pooled: decoded strings point into it (see
 	// fastdecode.go) and may outlive the request (metric label caches).
-	body, err := readBody(r.Body, nil, max, r.ContentLength)
+	body, err := readBody(r.Body, nil, max, r.ContentLength, mem)
 	if err != nil {
-		if errors.Is(err, errTooLarge) {
+		switch {
+		case errors.Is(err, errBusy):
+			s.busy(w, r, start)
+		case errors.Is(err, errTooLarge):
 			s.reject(w, r, start, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds the limit of %d bytes", max))
-		} else {
+		default:
 			s.reject(w, r, start, http.StatusBadRequest, "reading request body: "+err.Error())
 		}
 		return
@@ -99,10 +106,14 @@ func (s *Server) serveReview(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	// Decoding is bounded by the body's size and the request's deadline
 	// (budget.go).
-	bud := newDecodeBudget(ctx, len(body))
+	bud := newDecodeBudget(ctx, len(body), mem)
 	var env reviewEnvelope
 	if err := decodeReview(body, &env, bud); err != nil {
-		s.reject(w, r, start, http.StatusBadRequest, err.Error())
+		if errors.Is(err, errBusy) {
+			s.busy(w, r, start)
+		} else {
+			s.reject(w, r, start, http.StatusBadRequest, err.Error())
+		}
 		return
 	}
 
@@ -110,6 +121,10 @@ func (s *Server) serveReview(w http.ResponseWriter, r *http.Request) {
 	req := new(admission.Request)
 	toRequest(er, req)
 	resource, resp := s.decide(ctx, er, req, bud)
+	if resp == nil {
+		s.busy(w, r, start)
+		return
+	}
 
 	out := getBuf()
 	defer putBuf(out)
@@ -141,7 +156,8 @@ func (s *Server) serveReview(w http.ResponseWriter, r *http.Request) {
 var jsonContentType = []string{"application/json"}
 
 // decide decodes the request's objects and asks the validator. It returns
-// the resource label and the response, which is never nil.
+// the resource label and the response, nil only when the server was too
+// busy to decode the objects (errBusy).
 func (s *Server) decide(ctx context.Context, er *requestEnvelope, req *admission.Request, bud *decodeBudget) (string, *admission.Response) {
 	gr := req.Resource.GroupResource()
 	kind, ok := resources[gr]
@@ -177,6 +193,11 @@ func (s *Server) decide(ctx context.Context, er *requestEnvelope, req *admission
 		if kind.oldObject && req.Operation == "UPDATE" {
 			req.OldObject, req.OldObjectErr = decodeObject(er.OldObject, er.oldObject, er.oldObjectErr, kind, bud)
 		}
+		// Not a decision about the object: the server is out of memory
+		// for it now; kube-apiserver applies the failurePolicy.
+		if errors.Is(req.ObjectErr, errBusy) || errors.Is(req.OldObjectErr, errBusy) {
+			return kind.label, nil
+		}
 	}
 	resp := s.opts.Validator.Validate(ctx, req)
 	if resp == nil {
@@ -211,6 +232,16 @@ func (s *Server) timeout(r *http.Request) time.Duration {
 	return d
 }
 
+// busy answers a review that would take the in-flight reviews past their
+// memory limit. kube-apiserver takes it as a failed call and applies the
+// webhook's failurePolicy (deploy/: Fail for pods and namespaces, whose
+// requests then fail and are retried by their clients; Ignore for
+// workloads).
+func (s *Server) busy(w http.ResponseWriter, r *http.Request, start time.Time) {
+	w.Header().Set("Retry-After", "1")
+	s.reject(w, r, start, http.StatusTooManyRequests, errBusy.Error())
+}
+
 // reject answers a request that is not a usable AdmissionReview.
 func (s *Server) reject(w http.ResponseWriter, r *http.Request, start time.Time, code int, msg string) {
 	http.Error(w, msg, code)
@@ -227,8 +258,9 @@ var errTooLarge = errors.New("request body too large")
 const minBodyBuf = 16 << 10
 
 // readBody reads r into buf (reusing its capacity), failing with
-// errTooLarge past max bytes. size is the declared Content-Length, -1 if
-// unknown.
+// errTooLarge past maxBytes bytes. size is the declared Content-Length, -1
+// if unknown. The buffers it makes are taken from mem (nil: no limit); it
+// fails with errBusy when mem's gate is full.
 //
 // Memory follows the bytes received, not the bytes declared: a client may
 // announce a large body and then send little or nothing, and a buffer sized
@@ -237,7 +269,7 @@ const minBodyBuf = 16 << 10
 // full, so it never holds more than twice what has arrived; the declared
 // size (net/http stops the body there) and max only cap the doubling, so
 // that a body of exactly the declared size needs no last, larger buffer.
-func readBody(r io.Reader, buf []byte, maxBytes, size int64) ([]byte, error) {
+func readBody(r io.Reader, buf []byte, maxBytes, size int64, mem *reviewMem) ([]byte, error) {
 	// limit is the largest buffer the declared size calls for: one byte
 	// past the body, to see its end without another growth.
 	limit := maxBytes + 1
@@ -245,7 +277,11 @@ func readBody(r io.Reader, buf []byte, maxBytes, size int64) ([]byte, error) {
 		limit = size + 1
 	}
 	if cap(buf) == 0 {
-		buf = make([]byte, 0, min(limit, minBodyBuf))
+		c := min(limit, minBodyBuf)
+		if !mem.take(c) {
+			return nil, errBusy
+		}
+		buf = make([]byte, 0, c)
 	}
 	for {
 		if len(buf) == cap(buf) {
@@ -256,8 +292,12 @@ func readBody(r io.Reader, buf []byte, maxBytes, size int64) ([]byte, error) {
 				// More than declared (a reader that does not stop there).
 				c = min(c, maxBytes+1)
 			}
+			if !mem.take(c) {
+				return buf, errBusy
+			}
 			grown := make([]byte, len(buf), c)
 			copy(grown, buf)
+			mem.give(int64(cap(buf)))
 			buf = grown
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])

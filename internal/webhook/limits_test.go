@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -256,7 +257,7 @@ func TestDecodingStopsAtTheDeadline(t *testing.T) {
 	for _, fallback := range []bool{false, true} {
 		t.Run(fmt.Sprintf("complete decoder %v", fallback), func(t *testing.T) {
 			body := bigReview(bigSpec{kind: "Pod", version: "v1", resource: "pods", operation: "CREATE", fallback: fallback}, 5000, emptyContainer, 0)
-			bud := newDecodeBudget(ctx, len(body))
+			bud := newDecodeBudget(ctx, len(body), nil)
 			var env reviewEnvelope
 			if err := decodeReview(body, &env, bud); err != nil {
 				t.Fatal(err)
@@ -267,4 +268,56 @@ func TestDecodingStopsAtTheDeadline(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestInFlightLimit: a review that would take in-flight reviews past
+// MaxInFlightBytes is answered 429 with Retry-After, at once; every review
+// gives back what it took, whatever its outcome.
+func TestInFlightLimit(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newTestServer(t, Options{Validator: realValidator(t, m), Registry: reg, Metrics: m, MaxInFlightBytes: 1})
+	if want := reviewWorstCase(DefaultMaxBodyBytes); s.gate.limit != want {
+		t.Errorf("limit %d, want it raised to one review's worst case %d", s.gate.limit, want)
+	}
+	h := s.Handler()
+	review := readReview(t, "pod-create-violating.json")
+
+	for name, used := range map[string]int64{
+		"no room for the body":     s.gate.limit - 100,
+		"no room for the decoding": s.gate.limit - int64(len(review)+1) - 50,
+	} {
+		t.Run(name, func(t *testing.T) {
+			s.gate.used.Store(used)
+			defer s.gate.used.Store(0)
+			w := post(h, review, nil)
+			if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "1" {
+				t.Errorf("got %d (Retry-After %q): %s", w.Code, w.Header().Get("Retry-After"), w.Body)
+			}
+			if got := s.gate.used.Load(); got != used {
+				t.Errorf("the refused review kept %d bytes", got-used)
+			}
+		})
+	}
+
+	t.Run("everything is given back", func(t *testing.T) {
+		bodies := [][]byte{bigReview(bigPod, 1_000_000, emptyContainer, 0), []byte(`{"apiVersion":`), []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","userInfo":{"groups":null}}}`)}
+		for _, name := range benchCases {
+			bodies = append(bodies, readReview(t, name))
+		}
+		var wg sync.WaitGroup
+		for _, b := range bodies {
+			wg.Go(func() { post(h, b, nil) })
+		}
+		wg.Wait()
+		if got := s.gate.used.Load(); got != 0 {
+			t.Errorf("%d bytes still taken after every review was answered", got)
+		}
+		if w := post(h, review, nil); w.Code != http.StatusOK {
+			t.Errorf("got %d: %s", w.Code, w.Body)
+		}
+	})
 }

@@ -90,14 +90,14 @@ func decodeReview(body []byte, env *reviewEnvelope, bud *decodeBudget) error {
 	left := bud.save()
 	if !fastReview(body, env, bud) {
 		if err := bud.Err(); err != nil {
-			return fmt.Errorf("%w: request %v", errBadReview, err)
+			return fmt.Errorf("%w: request %w", errBadReview, err)
 		}
 		*env = reviewEnvelope{}
 		// The complete decoder is bounded before it runs. It copies the
 		// objects' bytes but does not decode them (rawObject).
 		bud.restore(left)
 		if err := chargeDecode(body, reviewEnvelopeType, bud); err != nil {
-			return fmt.Errorf("%w: request %v", errBadReview, err)
+			return fmt.Errorf("%w: request %w", errBadReview, err)
 		}
 		if err := kjson.UnmarshalCaseSensitivePreserveInts(body, env); err != nil {
 			return fmt.Errorf("%w: decoding JSON: %v", errBadReview, err)
