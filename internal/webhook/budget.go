@@ -78,8 +78,8 @@ var errDecodeBudget = errors.New("too large to decode")
 type decodeBudget struct {
 	ctx     context.Context
 	mem     *reviewMem // the server's in-flight limit; nil: none
-	body    int   // body size the budget derives from
-	limit   int64 // bytes the decoded values may take
+	body    int        // body size the budget derives from
+	limit   int64      // bytes the decoded values may take
 	left    int64
 	charges int // how many values were charged
 	err     error
