@@ -77,19 +77,27 @@ var errDecodeBudget = errors.New("too large to decode")
 // decodes on one goroutine).
 type decodeBudget struct {
 	ctx     context.Context
-	mem     *reviewMem // the server's in-flight limit; nil: none
-	body    int        // body size the budget derives from
-	limit   int64      // bytes the decoded values may take
+	mem     reviewMem // the review's share of the server's in-flight limit
+	body    int       // body size the budget derives from
+	limit   int64     // bytes the decoded values may take
 	left    int64
 	charges int // how many values were charged
 	err     error
 }
 
 // newDecodeBudget returns the budget of a review of bodyLen bytes whose
-// deadline is ctx's, drawing on mem (nil: no in-flight limit).
-func newDecodeBudget(ctx context.Context, bodyLen int, mem *reviewMem) *decodeBudget {
-	limit := decodeBudgetBase + decodeBudgetPerByte*int64(bodyLen)
-	return &decodeBudget{ctx: ctx, mem: mem, body: bodyLen, limit: limit, left: limit}
+// deadline is ctx's, drawing on gate (nil: no in-flight limit).
+func newDecodeBudget(ctx context.Context, bodyLen int, gate *memGate) *decodeBudget {
+	b := &decodeBudget{ctx: ctx, mem: reviewMem{gate: gate}}
+	b.setBody(bodyLen)
+	return b
+}
+
+// setBody sets the budget for a body of bodyLen bytes.
+func (b *decodeBudget) setBody(bodyLen int) {
+	b.body = bodyLen
+	b.limit = decodeBudgetBase + decodeBudgetPerByte*int64(bodyLen)
+	b.left = b.limit
 }
 
 // charge takes n bytes from the budget and, every deadlineEvery charges,

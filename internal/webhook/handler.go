@@ -79,13 +79,14 @@ func (s *Server) serveReview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// What the review holds in memory is counted against the server's
-	// in-flight limit until it is answered.
-	mem := &reviewMem{gate: &s.gate}
-	defer mem.release()
+	// What the review holds in memory (its body, then what decoding it is
+	// charged, see budget.go) is counted against the server's in-flight
+	// limit until it is answered.
+	bud := &decodeBudget{mem: reviewMem{gate: &s.gate}}
+	defer bud.mem.release()
 	// The body is not pooled: decoded strings point into it (see
 	// fastdecode.go) and may outlive the request (metric label caches).
-	body, err := readBody(r.Body, nil, max, r.ContentLength, mem)
+	body, err := readBody(r.Body, nil, max, r.ContentLength, &bud.mem)
 	if err != nil {
 		switch {
 		case errors.Is(err, errBusy):
@@ -106,7 +107,8 @@ func (s *Server) serveReview(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	// Decoding is bounded by the body's size and the request's deadline
 	// (budget.go).
-	bud := newDecodeBudget(ctx, len(body), mem)
+	bud.ctx = ctx
+	bud.setBody(len(body))
 	var env reviewEnvelope
 	if err := decodeReview(body, &env, bud); err != nil {
 		if errors.Is(err, errBusy) {
