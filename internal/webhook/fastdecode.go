@@ -71,6 +71,9 @@ type fastDec struct {
 	in     bytes.Buffer
 	bad    bool
 	failAt int64 // input offset where the fast path gave up (for tests)
+	// bud is charged with what the decoder allocates (budget.go); nil is
+	// unlimited. A spent budget, or a passed deadline, fails the decoder.
+	bud *decodeBudget
 }
 
 // Duplicate names are allowed by the tokenizer, as encoding/json allows
@@ -84,23 +87,77 @@ var fastDecPool = sync.Pool{New: func() any {
 	return d
 }}
 
-// newFastDec returns a decoder reading b. jsontext parses a bytes.Buffer in
-// place, so the strings and spans it returns point into b.
-func newFastDec(b []byte) *fastDec {
+// newFastDec returns a decoder reading b, charging bud (nil: unlimited).
+// jsontext parses a bytes.Buffer in place, so the strings and spans it
+// returns point into b.
+func newFastDec(b []byte, bud *decodeBudget) *fastDec {
 	d := fastDecPool.Get().(*fastDec)
 	d.b = b
 	d.in = *bytes.NewBuffer(b)
 	d.dec.Reset(&d.in, fastDecOpts)
-	d.bad, d.failAt = false, 0
+	d.bad, d.failAt, d.bud = false, 0, bud
 	return d
 }
 
 // release returns d to the pool without a reference to the input.
 func (d *fastDec) release() {
-	d.b = nil
+	d.b, d.bud = nil, nil
 	d.in = bytes.Buffer{}
 	d.dec.Reset(&d.in, fastDecOpts)
 	fastDecPool.Put(d)
+}
+
+// charge takes n bytes from the budget before the decoder allocates them,
+// and fails the decoder once it is spent or the deadline has passed.
+func (d *fastDec) charge(n uintptr) bool {
+	if d.bud == nil {
+		return !d.bad
+	}
+	if !d.bud.charge(n) {
+		d.fail()
+		return false
+	}
+	return !d.bad
+}
+
+// grow returns s, or when it is full a copy with room for as many elements
+// again. The budget is charged with the new array first (d fails when it is
+// spent) and credited with the old one, which the copy leaves to the garbage
+// collector: it counts what the decoded values hold at once.
+func grow[T any](d *fastDec, s []T) []T {
+	if len(s) < cap(s) || d.bad {
+		return s
+	}
+	c := max(2*cap(s), 4)
+	size := unsafe.Sizeof(*new(T))
+	if !d.charge(uintptr(c) * size) {
+		return s
+	}
+	d.bud.credit(uintptr(cap(s)) * size)
+	return append(make([]T, 0, c), s...)
+}
+
+// overBudget reports whether the decoder failed because its budget was spent
+// (or the deadline passed), not because of its input.
+func (d *fastDec) overBudget() bool { return d.bad && d.bud.Err() != nil }
+
+// skipTo recovers a decoder that failed inside a value (which must be
+// because of its budget, not its input) by skipping to the end of that
+// value, at stack depth depth.
+func (d *fastDec) skipTo(depth int) {
+	d.bad = false
+	for !d.bad && d.dec.StackDepth() > depth {
+		var err error
+		switch d.dec.PeekKind() {
+		case '}', ']':
+			_, err = d.dec.ReadToken()
+		default:
+			err = d.dec.SkipValue()
+		}
+		if err != nil {
+			d.fail()
+		}
+	}
 }
 
 func (d *fastDec) fail() {
@@ -330,10 +387,12 @@ func (d *fastDec) end() {
 }
 
 // fastReview decodes an AdmissionReview body into env, keeping object and
-// oldObject as sub-slices of body. It reports false when the body needs the
-// complete decoder (which also produces the errors for invalid input).
-func fastReview(body []byte, env *reviewEnvelope) bool {
-	d := newFastDec(body)
+// oldObject as sub-slices of body, charging bud. It reports false when the
+// body needs the complete decoder (which also produces the errors for
+// invalid input), or bud is spent (bud.Err() then says so). An object or old
+// object that alone spends bud is not decoded: its error is left in env.
+func fastReview(body []byte, env *reviewEnvelope, bud *decodeBudget) bool {
+	d := newFastDec(body, bud)
 	defer d.release()
 	var s seen
 	d.obj(func(k string) {
@@ -426,7 +485,11 @@ func (d *fastDec) request(r *requestEnvelope) {
 					case "groups":
 						if d.notNull() {
 							r.UserInfo.Groups = make([]string, 0, 4)
-							d.arr(func() { r.UserInfo.Groups = append(r.UserInfo.Groups, d.str()) })
+							d.arr(func() {
+								if r.UserInfo.Groups = grow(d, r.UserInfo.Groups); !d.bad {
+									r.UserInfo.Groups = append(r.UserInfo.Groups, d.str())
+								}
+							})
 						}
 					default:
 						d.skip()
@@ -436,11 +499,11 @@ func (d *fastDec) request(r *requestEnvelope) {
 		case "object":
 			// A null object is an absent one (runtime.RawExtension).
 			if s.once(d, 9) && !d.null() {
-				r.Object, r.object = d.embedded(r, true)
+				r.Object, r.object, r.objectErr = d.embedded(r, true)
 			}
 		case "oldObject":
 			if s.once(d, 10) && !d.null() {
-				r.OldObject, r.oldObject = d.embedded(r, r.Operation == "UPDATE")
+				r.OldObject, r.oldObject, r.oldObjectErr = d.embedded(r, r.Operation == "UPDATE")
 			}
 		case "dryRun":
 			if s.once(d, 11) && d.notNull() {
@@ -457,28 +520,36 @@ func (d *fastDec) request(r *requestEnvelope) {
 // before the objects, has a fast decoder, it also decodes the object in
 // this same pass, so the object is read once rather than skipped and then
 // read; decodeObject then starts from that result. Otherwise obj is nil and
-// decodeObject decodes the bytes when the decision needs them.
-func (d *fastDec) embedded(r *requestEnvelope, want bool) (raw []byte, obj runtime.Object) {
+// decodeObject decodes the bytes when the decision needs them. When decoding
+// the object spends the review's budget, the rest of the object is skipped
+// and err says why (the object is then never decoded, by either decoder).
+func (d *fastDec) embedded(r *requestEnvelope, want bool) (raw []byte, obj runtime.Object, err error) {
 	kind := resources[schema.GroupResource{Group: r.Resource.Group, Resource: r.Resource.Resource}]
 	if !want || kind == nil || kind.fast == nil {
-		return d.span(), nil
+		return d.span(), nil, nil
 	}
 	start := d.dec.InputOffset() // just after the member's name
+	depth := d.dec.StackDepth()
 	obj = kind.fast(d)
+	if d.overBudget() {
+		obj, err = nil, d.bud.Err()
+		d.skipTo(depth)
+	}
 	if d.bad {
-		return nil, nil
+		return nil, nil, nil
 	}
 	raw = bytes.TrimLeft(d.b[start:d.dec.InputOffset()], " \t\r\n:")
-	return raw[:len(raw):len(raw)], obj
+	return raw[:len(raw):len(raw)], obj, err
 }
 
-// fastObject decodes raw as kind's type when the fast path supports it. It
-// returns nil when the complete decoder must be used.
-func fastObject(raw []byte, kind *objectKind) runtime.Object {
+// fastObject decodes raw as kind's type when the fast path supports it,
+// charging bud. It returns nil when the complete decoder must be used, or
+// bud is spent (bud.Err() then says so).
+func fastObject(raw []byte, kind *objectKind, bud *decodeBudget) runtime.Object {
 	if kind.fast == nil {
 		return nil
 	}
-	d := newFastDec(raw)
+	d := newFastDec(raw, bud)
 	defer d.release()
 	obj := kind.fast(d)
 	d.end()
@@ -710,6 +781,9 @@ func (d *fastDec) meta(m *metav1.ObjectMeta) {
 			if s.once(d, 6) && d.notNull() {
 				m.OwnerReferences = make([]metav1.OwnerReference, 0, 1)
 				d.arr(func() {
+					if m.OwnerReferences = grow(d, m.OwnerReferences); d.bad {
+						return
+					}
 					m.OwnerReferences = append(m.OwnerReferences, metav1.OwnerReference{})
 					d.ownerRef(&m.OwnerReferences[len(m.OwnerReferences)-1])
 				})
@@ -723,7 +797,8 @@ func (d *fastDec) meta(m *metav1.ObjectMeta) {
 func (d *fastDec) strMap() map[string]string {
 	m := make(map[string]string, 4)
 	d.obj(func(k string) {
-		if d.notNull() {
+		// An entry, and as much again for the table's free slots and growth.
+		if d.notNull() && d.charge(2*unsafe.Sizeof([2]string{})) {
 			m[k] = d.str()
 		}
 	})
@@ -772,6 +847,9 @@ func (d *fastDec) podSpec(p *corev1.PodSpec) {
 			if s.once(d, 0) && d.notNull() {
 				p.Volumes = make([]corev1.Volume, 0, 4)
 				d.arr(func() {
+					if p.Volumes = grow(d, p.Volumes); d.bad {
+						return
+					}
 					p.Volumes = append(p.Volumes, corev1.Volume{})
 					d.volume(&p.Volumes[len(p.Volumes)-1])
 				})
@@ -788,9 +866,13 @@ func (d *fastDec) podSpec(p *corev1.PodSpec) {
 			if s.once(d, 3) && d.notNull() {
 				p.EphemeralContainers = make([]corev1.EphemeralContainer, 0, 1)
 				d.arr(func() {
+					if p.EphemeralContainers = grow(d, p.EphemeralContainers); d.bad {
+						return
+					}
 					p.EphemeralContainers = append(p.EphemeralContainers, corev1.EphemeralContainer{})
 					e := &p.EphemeralContainers[len(p.EphemeralContainers)-1]
 					d.container((*corev1.Container)(&e.EphemeralContainerCommon), &e.TargetContainerName)
+					d.charge(containerEvalCost(e.Name))
 				})
 			}
 		case "hostNetwork":
@@ -906,8 +988,12 @@ func (d *fastDec) volume(v *corev1.Volume) {
 func (d *fastDec) containers() []corev1.Container {
 	cs := make([]corev1.Container, 0, 2)
 	d.arr(func() {
+		if cs = grow(d, cs); d.bad {
+			return
+		}
 		cs = append(cs, corev1.Container{})
 		d.container(&cs[len(cs)-1], nil)
+		d.charge(containerEvalCost(cs[len(cs)-1].Name))
 	})
 	return cs
 }
@@ -930,6 +1016,9 @@ func (d *fastDec) container(c *corev1.Container, target *string) {
 			if s.once(d, 2) && d.notNull() {
 				c.Ports = make([]corev1.ContainerPort, 0, 2)
 				d.arr(func() {
+					if c.Ports = grow(d, c.Ports); d.bad {
+						return
+					}
 					c.Ports = append(c.Ports, corev1.ContainerPort{})
 					p := &c.Ports[len(c.Ports)-1]
 					var ps seen
@@ -950,7 +1039,7 @@ func (d *fastDec) container(c *corev1.Container, target *string) {
 				})
 			}
 		case "securityContext":
-			if s.once(d, 3) && d.notNull() {
+			if s.once(d, 3) && d.notNull() && d.charge(unsafe.Sizeof(corev1.SecurityContext{})) {
 				c.SecurityContext = new(corev1.SecurityContext)
 				d.securityContext(c.SecurityContext)
 			}
@@ -967,7 +1056,7 @@ func (d *fastDec) container(c *corev1.Container, target *string) {
 				c.StartupProbe = d.probe()
 			}
 		case "lifecycle":
-			if s.once(d, 7) && d.notNull() {
+			if s.once(d, 7) && d.notNull() && d.charge(unsafe.Sizeof(corev1.Lifecycle{})+2*unsafe.Sizeof(corev1.LifecycleHandler{})) {
 				c.Lifecycle = new(corev1.Lifecycle)
 				var ls seen
 				d.obj(func(k string) {
@@ -1000,6 +1089,9 @@ func (d *fastDec) container(c *corev1.Container, target *string) {
 }
 
 func (d *fastDec) probe() *corev1.Probe {
+	if !d.charge(unsafe.Sizeof(corev1.Probe{})) {
+		return nil
+	}
 	p := new(corev1.Probe)
 	d.handler(&p.HTTPGet, &p.TCPSocket)
 	return p
@@ -1022,12 +1114,12 @@ func (d *fastDec) handler(h **corev1.HTTPGetAction, t **corev1.TCPSocketAction) 
 	d.obj(func(k string) {
 		switch k {
 		case "httpGet":
-			if s.once(d, 0) && d.notNull() {
+			if s.once(d, 0) && d.notNull() && d.charge(unsafe.Sizeof(corev1.HTTPGetAction{})) {
 				*h = new(corev1.HTTPGetAction)
 				host(&(*h).Host)
 			}
 		case "tcpSocket":
-			if s.once(d, 1) && d.notNull() {
+			if s.once(d, 1) && d.notNull() && d.charge(unsafe.Sizeof(corev1.TCPSocketAction{})) {
 				*t = new(corev1.TCPSocketAction)
 				host(&(*t).Host)
 			}
@@ -1042,7 +1134,7 @@ func (d *fastDec) securityContext(sc *corev1.SecurityContext) {
 	d.obj(func(k string) {
 		switch k {
 		case "capabilities":
-			if s.once(d, 0) && d.notNull() {
+			if s.once(d, 0) && d.notNull() && d.charge(unsafe.Sizeof(corev1.Capabilities{})) {
 				sc.Capabilities = new(corev1.Capabilities)
 				var cs seen
 				d.obj(func(k string) {
@@ -1127,6 +1219,9 @@ func (d *fastDec) podSecurityContext(sc *corev1.PodSecurityContext) {
 			if s.once(d, 4) && d.notNull() {
 				sc.Sysctls = make([]corev1.Sysctl, 0, 2)
 				d.arr(func() {
+					if sc.Sysctls = grow(d, sc.Sysctls); d.bad {
+						return
+					}
 					sc.Sysctls = append(sc.Sysctls, corev1.Sysctl{})
 					sy := &sc.Sysctls[len(sc.Sysctls)-1]
 					var ss seen
@@ -1162,11 +1257,18 @@ func (d *fastDec) podSecurityContext(sc *corev1.PodSecurityContext) {
 
 func (d *fastDec) capabilities() []corev1.Capability {
 	cs := make([]corev1.Capability, 0, 2)
-	d.arr(func() { cs = append(cs, corev1.Capability(d.str())) })
+	d.arr(func() {
+		if cs = grow(d, cs); !d.bad {
+			cs = append(cs, corev1.Capability(d.str()))
+		}
+	})
 	return cs
 }
 
 func (d *fastDec) seLinux() *corev1.SELinuxOptions {
+	if !d.charge(unsafe.Sizeof(corev1.SELinuxOptions{})) {
+		return nil
+	}
 	o := new(corev1.SELinuxOptions)
 	var s seen
 	d.obj(func(k string) {
@@ -1195,6 +1297,9 @@ func (d *fastDec) seLinux() *corev1.SELinuxOptions {
 }
 
 func (d *fastDec) windows() *corev1.WindowsSecurityContextOptions {
+	if !d.charge(unsafe.Sizeof(corev1.WindowsSecurityContextOptions{})) {
+		return nil
+	}
 	o := new(corev1.WindowsSecurityContextOptions)
 	var s seen
 	d.obj(func(k string) {
@@ -1208,6 +1313,9 @@ func (d *fastDec) windows() *corev1.WindowsSecurityContextOptions {
 }
 
 func (d *fastDec) seccomp() *corev1.SeccompProfile {
+	if !d.charge(unsafe.Sizeof(corev1.SeccompProfile{})) {
+		return nil
+	}
 	o := new(corev1.SeccompProfile)
 	var s seen
 	d.obj(func(k string) {
@@ -1228,6 +1336,9 @@ func (d *fastDec) seccomp() *corev1.SeccompProfile {
 }
 
 func (d *fastDec) appArmor() *corev1.AppArmorProfile {
+	if !d.charge(unsafe.Sizeof(corev1.AppArmorProfile{})) {
+		return nil
+	}
 	o := new(corev1.AppArmorProfile)
 	var s seen
 	d.obj(func(k string) {

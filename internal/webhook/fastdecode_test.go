@@ -230,7 +230,7 @@ func checkFastPod(t *testing.T, raw []byte) bool {
 	var full corev1.Pod
 	fullErr := kjson.UnmarshalCaseSensitivePreserveInts(raw, &full)
 	podKind := resources[schema.GroupResource{Resource: "pods"}]
-	fast, _ := fastObject(raw, podKind).(*corev1.Pod)
+	fast, _ := fastObject(raw, podKind, nil).(*corev1.Pod)
 	if fast == nil {
 		return false
 	}
@@ -297,7 +297,7 @@ func TestFastDecodeWorkloads(t *testing.T) {
 				t.Fatal(err)
 			}
 			kind := kinds[gvk]
-			fast := fastObject(raw, kind)
+			fast := fastObject(raw, kind, nil)
 			if fast == nil {
 				t.Fatal("fast path declined")
 			}
@@ -361,7 +361,7 @@ func TestFastDecodeDeclines(t *testing.T) {
 		"string for bool":     `{"spec":{"hostPID":"true"}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			if o := fastObject([]byte(in), resources[schema.GroupResource{Resource: "pods"}]); o != nil {
+			if o := fastObject([]byte(in), resources[schema.GroupResource{Resource: "pods"}], nil); o != nil {
 				t.Errorf("fast path accepted %q", in)
 			}
 		})
@@ -391,7 +391,7 @@ func TestFastDecodeEscapes(t *testing.T) {
 // in place). This is what keeps the fast path at a few allocations.
 func TestFastDecodePointsIntoInput(t *testing.T) {
 	raw := []byte(`{"metadata":{"name":"web"},"spec":{"containers":[{"name":"c","image":"nginx"}]}}`)
-	pod, _ := fastObject(raw, resources[schema.GroupResource{Resource: "pods"}]).(*corev1.Pod)
+	pod, _ := fastObject(raw, resources[schema.GroupResource{Resource: "pods"}], nil).(*corev1.Pod)
 	if pod == nil {
 		t.Fatal("fast path declined")
 	}
@@ -421,7 +421,7 @@ func FuzzReviewEnvelope(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","userInfo":{"groups":[]},"object":null,"dryRun":true}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var fast reviewEnvelope
-		if !fastReview(body, &fast) {
+		if !fastReview(body, &fast, nil) {
 			return
 		}
 		var full reviewEnvelope
@@ -443,7 +443,7 @@ func FuzzReviewEnvelope(f *testing.F) {
 			if o.got == nil {
 				continue
 			}
-			want := fastObject(o.raw, kind)
+			want := fastObject(o.raw, kind, nil)
 			if want == nil {
 				t.Fatalf("%s decoded in the envelope's pass but not from its bytes: %q", o.name, body)
 			}
@@ -483,7 +483,7 @@ func TestFastDecodeChecksConsumption(t *testing.T) {
 		"element read past":   {`["x","y","z"]`, func(d *fastDec) { d.arr(func() { d.skip(); d.skip() }) }},
 	} {
 		t.Run(name, func(t *testing.T) {
-			d := newFastDec([]byte(tc.in))
+			d := newFastDec([]byte(tc.in), nil)
 			defer d.release()
 			tc.obj(d)
 			if !d.bad {
@@ -491,7 +491,7 @@ func TestFastDecodeChecksConsumption(t *testing.T) {
 			}
 		})
 	}
-	d := newFastDec([]byte(`{"a":["x",{"b":1}],"c":"y"}`))
+	d := newFastDec([]byte(`{"a":["x",{"b":1}],"c":"y"}`), nil)
 	defer d.release()
 	d.obj(func(k string) {
 		if k == "a" {

@@ -79,13 +79,21 @@ func (s *Server) serveReview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// What the review holds in memory (its body, then what decoding it is
+	// charged, see budget.go) is counted against the server's in-flight
+	// limit until it is answered.
+	bud := &decodeBudget{mem: reviewMem{gate: &s.gate}}
+	defer bud.mem.release()
 	// The body is not pooled: decoded strings point into it (see
 	// fastdecode.go) and may outlive the request (metric label caches).
-	body, err := readBody(r.Body, nil, max, r.ContentLength)
+	body, err := readBody(r.Body, nil, max, r.ContentLength, &bud.mem)
 	if err != nil {
-		if errors.Is(err, errTooLarge) {
+		switch {
+		case errors.Is(err, errBusy):
+			s.busy(w, r, start)
+		case errors.Is(err, errTooLarge):
 			s.reject(w, r, start, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds the limit of %d bytes", max))
-		} else {
+		default:
 			s.reject(w, r, start, http.StatusBadRequest, "reading request body: "+err.Error())
 		}
 		return
@@ -95,18 +103,30 @@ func (s *Server) serveReview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	var env reviewEnvelope
-	if err := decodeReview(body, &env); err != nil {
-		s.reject(w, r, start, http.StatusBadRequest, err.Error())
-		return
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.timeout(r))
 	defer cancel()
+	// Decoding is bounded by the body's size and the request's deadline
+	// (budget.go).
+	bud.ctx = ctx
+	bud.setBody(len(body))
+	var env reviewEnvelope
+	if err := decodeReview(body, &env, bud); err != nil {
+		if errors.Is(err, errBusy) {
+			s.busy(w, r, start)
+		} else {
+			s.reject(w, r, start, http.StatusBadRequest, err.Error())
+		}
+		return
+	}
 
 	er := env.Request
 	req := new(admission.Request)
 	toRequest(er, req)
-	resource, resp := s.decide(ctx, er, req)
+	resource, resp := s.decide(ctx, er, req, bud)
+	if resp == nil {
+		s.busy(w, r, start)
+		return
+	}
 
 	out := getBuf()
 	defer putBuf(out)
@@ -138,8 +158,9 @@ func (s *Server) serveReview(w http.ResponseWriter, r *http.Request) {
 var jsonContentType = []string{"application/json"}
 
 // decide decodes the request's objects and asks the validator. It returns
-// the resource label and the response, which is never nil.
-func (s *Server) decide(ctx context.Context, er *requestEnvelope, req *admission.Request) (string, *admission.Response) {
+// the resource label and the response, nil only when the server was too
+// busy to decode the objects (errBusy).
+func (s *Server) decide(ctx context.Context, er *requestEnvelope, req *admission.Request, bud *decodeBudget) (string, *admission.Response) {
 	gr := req.Resource.GroupResource()
 	kind, ok := resources[gr]
 	if !ok {
@@ -161,10 +182,23 @@ func (s *Server) decide(ctx context.Context, er *requestEnvelope, req *admission
 	// denied with 400, workloads admitted with an "error" annotation).
 	// kube-apiserver only sends objects it encoded itself, so only hand-made
 	// requests get there.
+	//
+	// An object that would take more memory to decode than the review's
+	// budget (budget.go), or is still decoding at the request's deadline, is
+	// such an error too, and takes the same way: pods and namespaces are
+	// denied (fail closed: what cannot be read cannot be checked, and
+	// kube-apiserver can store no pod that large), workloads admitted with
+	// an "error" audit annotation (fail open, as for any workload Kubernetes
+	// cannot decode: their pods are checked when they are created).
 	if req.SubResource == "" || (kind.label == "pod" && !ignoredPodSubresources[req.SubResource]) {
-		req.Object, req.ObjectErr = decodeObject(er.Object, er.object, kind)
+		req.Object, req.ObjectErr = decodeObject(er.Object, er.object, er.objectErr, kind, bud)
 		if kind.oldObject && req.Operation == "UPDATE" {
-			req.OldObject, req.OldObjectErr = decodeObject(er.OldObject, er.oldObject, kind)
+			req.OldObject, req.OldObjectErr = decodeObject(er.OldObject, er.oldObject, er.oldObjectErr, kind, bud)
+		}
+		// Not a decision about the object: the server is out of memory
+		// for it now; kube-apiserver applies the failurePolicy.
+		if errors.Is(req.ObjectErr, errBusy) || errors.Is(req.OldObjectErr, errBusy) {
+			return kind.label, nil
 		}
 	}
 	resp := s.opts.Validator.Validate(ctx, req)
@@ -200,6 +234,16 @@ func (s *Server) timeout(r *http.Request) time.Duration {
 	return d
 }
 
+// busy answers a review that would take the in-flight reviews past their
+// memory limit. kube-apiserver takes it as a failed call and applies the
+// webhook's failurePolicy (deploy/: Fail for pods and namespaces, whose
+// requests then fail and are retried by their clients; Ignore for
+// workloads).
+func (s *Server) busy(w http.ResponseWriter, r *http.Request, start time.Time) {
+	w.Header().Set("Retry-After", "1")
+	s.reject(w, r, start, http.StatusTooManyRequests, errBusy.Error())
+}
+
 // reject answers a request that is not a usable AdmissionReview.
 func (s *Server) reject(w http.ResponseWriter, r *http.Request, start time.Time, code int, msg string) {
 	http.Error(w, msg, code)
@@ -211,21 +255,56 @@ func (s *Server) reject(w http.ResponseWriter, r *http.Request, start time.Time,
 
 var errTooLarge = errors.New("request body too large")
 
+// minBodyBuf is the first buffer a body is read into (or size+1 when the
+// declared size is smaller): most reviews fit it.
+const minBodyBuf = 16 << 10
+
 // readBody reads r into buf (reusing its capacity), failing with
-// errTooLarge past max bytes. size is the Content-Length, -1 if unknown.
-func readBody(r io.Reader, buf []byte, max, size int64) ([]byte, error) {
-	if size > 0 && int64(cap(buf)) < size+1 {
-		buf = make([]byte, 0, size+1)
-	} else if cap(buf) == 0 {
-		buf = make([]byte, 0, 16<<10)
+// errTooLarge past maxBytes bytes. size is the declared Content-Length, -1
+// if unknown. The buffers it makes are taken from mem (nil: no limit); it
+// fails with errBusy when mem's gate is full.
+//
+// Memory follows the bytes received, not the bytes declared: a client may
+// announce a large body and then send little or nothing, and a buffer sized
+// from its word alone would let a few hundred such connections hold
+// gigabytes. The buffer starts at minBodyBuf and doubles only when it is
+// full, so it never holds more than twice what has arrived; the declared
+// size (net/http stops the body there) and max only cap the doubling, so
+// that a body of exactly the declared size needs no last, larger buffer.
+func readBody(r io.Reader, buf []byte, maxBytes, size int64, mem *reviewMem) ([]byte, error) {
+	// limit is the largest buffer the declared size calls for: one byte
+	// past the body, to see its end without another growth.
+	limit := maxBytes + 1
+	if size >= 0 && size < maxBytes {
+		limit = size + 1
+	}
+	if cap(buf) == 0 {
+		c := min(limit, minBodyBuf)
+		if !mem.take(c) {
+			return nil, errBusy
+		}
+		buf = make([]byte, 0, c)
 	}
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			c := max(2*int64(cap(buf)), minBodyBuf)
+			if int64(cap(buf)) < limit {
+				c = min(c, limit)
+			} else {
+				// More than declared (a reader that does not stop there).
+				c = min(c, maxBytes+1)
+			}
+			if !mem.take(c) {
+				return buf, errBusy
+			}
+			grown := make([]byte, len(buf), c)
+			copy(grown, buf)
+			mem.give(int64(cap(buf)))
+			buf = grown
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
-		if int64(len(buf)) > max {
+		if int64(len(buf)) > maxBytes {
 			return buf, errTooLarge
 		}
 		if err == io.EOF {

@@ -3,6 +3,7 @@ package webhook
 import (
 	"errors"
 	"fmt"
+	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -50,6 +51,10 @@ type requestEnvelope struct {
 	// object and oldObject are Object and OldObject already decoded, in the
 	// same pass as the envelope, by the fast path (nil when it did not).
 	object, oldObject runtime.Object
+	// objectErr and oldObjectErr say why the fast path stopped decoding
+	// Object or OldObject for good: the review's decoding budget is spent
+	// (budget.go). Neither decoder is then tried again on them.
+	objectErr, oldObjectErr error
 }
 
 type userInfo struct {
@@ -70,16 +75,30 @@ func (r *rawObject) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+var reviewEnvelopeType = reflect.TypeFor[reviewEnvelope]()
+
 // errBadReview is wrapped by every error that makes a request body unusable
 // as an AdmissionReview (the handler answers 400 to those).
 var errBadReview = errors.New("bad AdmissionReview")
 
-// decodeReview decodes body into env and checks the parts without which no
-// AdmissionResponse can be addressed: apiVersion, kind, request and uid.
-// Strings in env may point into body, which must not be modified afterwards.
-func decodeReview(body []byte, env *reviewEnvelope) error {
-	if !fastReview(body, env) {
+// decodeReview decodes body into env, charging bud, and checks the parts
+// without which no AdmissionResponse can be addressed: apiVersion, kind,
+// request and uid. Strings in env may point into body, which must not be
+// modified afterwards. A review whose envelope alone spends bud is bad; one
+// whose object does has that error in env (decodeObject returns it).
+func decodeReview(body []byte, env *reviewEnvelope, bud *decodeBudget) error {
+	left := bud.save()
+	if !fastReview(body, env, bud) {
+		if err := bud.Err(); err != nil {
+			return fmt.Errorf("%w: request %w", errBadReview, err)
+		}
 		*env = reviewEnvelope{}
+		// The complete decoder is bounded before it runs. It copies the
+		// objects' bytes but does not decode them (rawObject).
+		bud.restore(left)
+		if err := chargeDecode(body, reviewEnvelopeType, bud); err != nil {
+			return fmt.Errorf("%w: request %w", errBadReview, err)
+		}
 		if err := kjson.UnmarshalCaseSensitivePreserveInts(body, env); err != nil {
 			return fmt.Errorf("%w: decoding JSON: %v", errBadReview, err)
 		}
@@ -144,22 +163,31 @@ func init() {
 
 // decodeObject decodes raw into the Go type of its own apiVersion/kind,
 // defaulting to def for the parts it omits, as apimachinery's universal
-// deserializer does for Kubernetes' own webhook. pre, when not nil, is raw
-// already decoded as def by the fast path. It returns nil, nil when raw is
-// empty. In the common case (the object's kind is def's) the object is
-// scanned once.
-func decodeObject(raw []byte, pre runtime.Object, def *objectKind) (runtime.Object, error) {
+// deserializer does for Kubernetes' own webhook, charging bud. pre, when not
+// nil, is raw already decoded as def by the fast path; preErr, when not nil,
+// is why the fast path stopped decoding raw for good, and is returned. It
+// returns nil, nil when raw is empty. In the common case (the object's kind
+// is def's) the object is scanned once. An object that would spend bud, or
+// is still decoding at bud's deadline, is an error wrapping errDecodeBudget
+// or the context's error.
+func decodeObject(raw []byte, pre runtime.Object, preErr error, def *objectKind, bud *decodeBudget) (runtime.Object, error) {
+	if preErr != nil {
+		return nil, preErr
+	}
 	if len(raw) == 0 {
 		return nil, nil
 	}
 	obj := pre
 	if obj == nil {
-		obj = fastObject(raw, def)
+		var err error
+		if obj, err = tryFastObject(raw, def, bud); err != nil {
+			return nil, err
+		}
 	}
 	if obj == nil {
-		obj = def.new()
-		if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, obj); err != nil {
-			return nil, fmt.Errorf("decoding %s: %w", def.gvk.Kind, err)
+		var err error
+		if obj, err = completeObject(raw, def, bud); err != nil {
+			return nil, err
 		}
 	}
 	got := obj.GetObjectKind().GroupVersionKind()
@@ -178,12 +206,37 @@ func decodeObject(raw []byte, pre runtime.Object, def *objectKind) (runtime.Obje
 	if !ok {
 		return nil, fmt.Errorf("decoding object: kind %q in version %q is not one kubeward decodes", got.Kind, got.GroupVersion().String())
 	}
-	if obj = fastObject(raw, other); obj != nil {
-		return obj, nil
+	if obj, err := tryFastObject(raw, other, bud); obj != nil || err != nil {
+		return obj, err
 	}
-	obj = other.new()
+	return completeObject(raw, other, bud)
+}
+
+// tryFastObject is fastObject that returns bud's error, when it was spent,
+// instead of nil. What a fast decoder that gave up charged is returned to
+// bud (its allocations are garbage, and the complete decoder is charged
+// for the same bytes).
+func tryFastObject(raw []byte, kind *objectKind, bud *decodeBudget) (runtime.Object, error) {
+	left := bud.save()
+	obj := fastObject(raw, kind, bud)
+	if err := bud.Err(); err != nil {
+		return nil, err
+	}
+	if obj == nil {
+		bud.restore(left)
+	}
+	return obj, nil
+}
+
+// completeObject decodes raw as kind's type with sigs.k8s.io/json, as
+// apimachinery does, once its cost is charged to bud.
+func completeObject(raw []byte, kind *objectKind, bud *decodeBudget) (runtime.Object, error) {
+	obj := kind.new()
+	if err := chargeDecode(raw, reflect.TypeOf(obj).Elem(), bud); err != nil {
+		return nil, err
+	}
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, obj); err != nil {
-		return nil, fmt.Errorf("decoding %s: %w", other.gvk.Kind, err)
+		return nil, fmt.Errorf("decoding %s: %w", kind.gvk.Kind, err)
 	}
 	return obj, nil
 }

@@ -16,7 +16,10 @@
 //
 // Bad requests never panic the process: a body that is not a usable
 // AdmissionReview gets a 4xx with a plain-text reason; a review whose object
-// cannot be decoded gets a well-formed AdmissionResponse with a status.
+// cannot be decoded, or would take too much memory to decode, gets a
+// well-formed AdmissionResponse with a status. Memory follows the bytes
+// received, and in-flight reviews together hold at most
+// Options.MaxInFlightBytes (more are answered 429).
 package webhook
 
 import (
@@ -68,6 +71,14 @@ type Options struct {
 	// MaxBodyBytes limits a review's body; larger bodies get 413. 0 means
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// MaxInFlightBytes bounds the memory all in-flight reviews hold
+	// together: their bodies as the bytes arrive, and what decoding and
+	// evaluating them is estimated to take (at most 1 MiB plus 4 bytes per
+	// body byte each). A review that would go past it is answered 429 Too
+	// Many Requests with Retry-After: 1, at once. 0 means
+	// DefaultMaxInFlightBytes; a value below what one review of
+	// MaxBodyBytes may take is raised to that.
+	MaxInFlightBytes int64
 	// RequestTimeout bounds one review; 0 means DefaultRequestTimeout.
 	RequestTimeout time.Duration
 	// Ready reports whether the decision's inputs are ready (the namespace
@@ -99,6 +110,7 @@ type Server struct {
 	registry     *prometheus.Registry
 	metricsH     http.Handler
 	certs        *certReloader
+	gate         memGate
 	shuttingDown atomic.Bool
 }
 
@@ -115,6 +127,10 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if opts.MaxInFlightBytes <= 0 {
+		opts.MaxInFlightBytes = DefaultMaxInFlightBytes
+	}
+	opts.MaxInFlightBytes = max(opts.MaxInFlightBytes, reviewWorstCase(opts.MaxBodyBytes))
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = DefaultRequestTimeout
 	}
@@ -125,6 +141,7 @@ func New(opts Options) (*Server, error) {
 		opts.CertCheckInterval = DefaultCertCheckInterval
 	}
 	s := &Server{opts: opts, logger: opts.Logger, registry: opts.Registry, metrics: opts.Metrics}
+	s.gate.limit = opts.MaxInFlightBytes
 	if s.registry == nil {
 		s.registry = prometheus.NewRegistry()
 	}
