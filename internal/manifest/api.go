@@ -115,6 +115,19 @@ type Renderer interface {
 	Render(dir string) ([]byte, error)
 }
 
+// A PartialRenderer renders only the files of its directory that its
+// configuration names (a kustomization reads the resources, bases and
+// patches it lists). Read then also reads the directory's other files, as
+// plain manifests, so that nothing beside a kustomization.yaml goes
+// unchecked: every file the rendering read is passed over, and so is every
+// subdirectory holding such a file (a base the rendering already used).
+type PartialRenderer interface {
+	Renderer
+	// RenderRead is Render that also returns the absolute paths of the
+	// files the rendering read.
+	RenderRead(dir string) (data []byte, read []string, err error)
+}
+
 // StdinName is the name standard input has in Object.File and Error.File,
 // the one kubectl gives it.
 const StdinName = "STDIN"

@@ -296,7 +296,7 @@ func (r *Reader) run(produce func(sink func(*job) error) error, fn func(*Object)
 func (r *Reader) read(paths []string, fn func(*Object) error, onErr func(*Error)) error {
 	return r.run(func(sink func(*job) error) error {
 		for _, p := range paths {
-			if err := r.readPath(p, sink); err != nil {
+			if err := r.readPath(p, consumed{}, sink); err != nil {
 				return err
 			}
 		}
@@ -304,7 +304,17 @@ func (r *Reader) read(paths []string, fn func(*Object) error, onErr func(*Error)
 	}, fn, onErr)
 }
 
-func (r *Reader) readPath(p string, sink func(*job) error) error {
+// consumed holds the absolute paths of the files partial renderers read,
+// and the directories holding them, so that the walk does not read them
+// again as plain manifests.
+type consumed map[string]bool
+
+func (c consumed) has(path string) bool {
+	abs, err := filepath.Abs(path)
+	return err == nil && c[abs]
+}
+
+func (r *Reader) readPath(p string, used consumed, sink func(*job) error) error {
 	if p == "-" {
 		if r.Stdin == nil {
 			return sink(&job{err: &Error{File: StdinName, Err: errors.New("no standard input to read")}})
@@ -319,7 +329,10 @@ func (r *Reader) readPath(p string, sink func(*job) error) error {
 		return readFile(p, false, sink)
 	}
 	if rd := r.detect(p); rd != nil {
-		return r.render(p, rd, sink)
+		partial, err := r.render(p, rd, used, sink)
+		if err != nil || !partial {
+			return err
+		}
 	}
 	root := p
 	if lfi, err := os.Lstat(p); err == nil && lfi.Mode()&fs.ModeSymlink != 0 {
@@ -349,15 +362,21 @@ func (r *Reader) readPath(p string, sink func(*job) error) error {
 			}
 		}
 		if d.IsDir() {
+			if used.has(path) {
+				return fs.SkipDir // a base a kustomization already rendered
+			}
 			if rd := r.detect(path); rd != nil {
-				if err := r.render(path, rd, sink); err != nil {
+				partial, err := r.render(path, rd, used, sink)
+				if err != nil {
 					return err
 				}
-				return fs.SkipDir
+				if !partial {
+					return fs.SkipDir
+				}
 			}
 			return nil
 		}
-		if !manifestExt(path) {
+		if !manifestExt(path) || used.has(path) {
 			return nil
 		}
 		mode := d.Type()
@@ -406,17 +425,35 @@ func (r *Reader) detect(dir string) Renderer {
 	return nil
 }
 
-// render reads what rd renders of dir as a file named dir.
-func (r *Reader) render(dir string, rd Renderer, sink func(*job) error) error {
-	data, err := rd.Render(dir)
+// render reads what rd renders of dir as a file named dir. For a
+// PartialRenderer it records the files the rendering read in used and
+// reports partial, so that the caller walks dir's other files.
+func (r *Reader) render(dir string, rd Renderer, used consumed, sink func(*job) error) (partial bool, err error) {
+	var data []byte
+	if pr, ok := rd.(PartialRenderer); ok {
+		var read []string
+		data, read, err = pr.RenderRead(dir)
+		if err == nil {
+			partial = true
+			for _, f := range read {
+				used[f] = true
+				used[filepath.Dir(f)] = true
+			}
+			if abs, aerr := filepath.Abs(dir); aerr == nil {
+				delete(used, abs) // the directory itself is still walked
+			}
+		}
+	} else {
+		data, err = rd.Render(dir)
+	}
 	if err != nil {
 		var e *Error
 		if !errors.As(err, &e) {
 			e = &Error{File: dir, Err: fmt.Errorf("rendering with %s: %w", rd.Name(), err)}
 		}
-		return sink(&job{err: e})
+		return false, sink(&job{err: e})
 	}
-	return readData(dir, data, false, false, sink)
+	return partial, readData(dir, data, false, false, sink)
 }
 
 // pathErr drops the path and operation from a *fs.PathError, since Error

@@ -58,25 +58,47 @@ func kustomizationFile(dir string) string {
 // stream, each document preceded by a "# Source: PATH" comment naming the
 // file the resource came from (for generated resources, the kustomization
 // file that configured them). Errors name the kustomization file.
-func (Kustomize) Render(dir string) ([]byte, error) {
+func (k Kustomize) Render(dir string) ([]byte, error) {
+	data, _, err := k.RenderRead(dir)
+	return data, err
+}
+
+// RenderRead is Render that also returns the absolute paths of every file
+// the build read (the kustomization files, resources, bases, patches and
+// generator inputs), so that a caller can read the directory's other files
+// as plain manifests (manifest.PartialRenderer).
+func (Kustomize) RenderRead(dir string) ([]byte, []string, error) {
+	data, fs, err := build(dir)
+	if fs == nil {
+		return data, nil, err
+	}
+	read := make([]string, 0, len(fs.read))
+	for f := range fs.read {
+		read = append(read, f)
+	}
+	slices.Sort(read)
+	return data, read, err
+}
+
+func build(dir string) ([]byte, *originFS, error) {
 	kfile := kustomizationFile(dir)
 	if kfile == "" {
-		return nil, fmt.Errorf("%s: no kustomization file (want one of %v)", displayPath(dir), kustomizationFileNames)
+		return nil, nil, fmt.Errorf("%s: no kustomization file (want one of %v)", displayPath(dir), kustomizationFileNames)
 	}
 	name := displayPath(kfile)
 	if err := checkLocal(kfile, map[string]bool{}); err != nil {
-		return nil, err // names the kustomization file holding the entry
+		return nil, nil, err // names the kustomization file holding the entry
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, fmt.Errorf("kustomization %s: %w", name, err)
+		return nil, nil, fmt.Errorf("kustomization %s: %w", name, err)
 	}
 	disk := filesys.MakeFsOnDisk()
 	root, err := filesys.ConfirmDir(disk, abs)
 	if err != nil {
-		return nil, fmt.Errorf("kustomization %s: %w", name, err)
+		return nil, nil, fmt.Errorf("kustomization %s: %w", name, err)
 	}
-	fs := &originFS{FileSystem: disk, root: root.String()}
+	fs := &originFS{FileSystem: disk, root: root.String(), read: map[string]bool{}}
 
 	opts := krusty.MakeDefaultOptions()
 	// As kubectl kustomize without --reorder: the kustomization's sortOptions
@@ -84,28 +106,28 @@ func (Kustomize) Render(dir string) ([]byte, error) {
 	opts.Reorder = krusty.ReorderOptionUnspecified
 	m, err := krusty.MakeKustomizer(opts).Run(fs, root.String())
 	if err != nil {
-		return nil, fmt.Errorf("kustomization %s: %w", name, err)
+		return nil, fs, fmt.Errorf("kustomization %s: %w", name, err)
 	}
 
 	var out bytes.Buffer
 	for _, res := range m.Resources() {
 		src, err := resourceSource(res, dir, kfile)
 		if err != nil {
-			return nil, fmt.Errorf("kustomization %s: %s: %w", name, res.CurId(), err)
+			return nil, fs, fmt.Errorf("kustomization %s: %s: %w", name, res.CurId(), err)
 		}
 		if !fs.userOrigin {
 			if err := res.SetOrigin(nil); err != nil {
-				return nil, fmt.Errorf("kustomization %s: %s: removing origin annotation: %w", name, res.CurId(), err)
+				return nil, fs, fmt.Errorf("kustomization %s: %s: removing origin annotation: %w", name, res.CurId(), err)
 			}
 		}
 		y, err := res.AsYAML()
 		if err != nil {
-			return nil, fmt.Errorf("kustomization %s: %s: %w", name, res.CurId(), err)
+			return nil, fs, fmt.Errorf("kustomization %s: %s: %w", name, res.CurId(), err)
 		}
 		out.WriteString("---\n" + sourceComment + src + "\n")
 		out.Write(y)
 	}
-	return out.Bytes(), nil
+	return out.Bytes(), fs, nil
 }
 
 // resourceSource names the file res came from, from its origin annotation.
@@ -141,11 +163,17 @@ type originFS struct {
 	filesys.FileSystem
 	root       string // cleaned absolute root directory, as kustomize sees it
 	userOrigin bool   // the kustomization itself lists originAnnotations
+	read       map[string]bool
 }
 
 // ReadFile implements filesys.FileSystem.
 func (f *originFS) ReadFile(path string) ([]byte, error) {
 	data, err := f.FileSystem.ReadFile(path)
+	if err == nil && f.read != nil {
+		if abs, aerr := filepath.Abs(path); aerr == nil {
+			f.read[abs] = true
+		}
+	}
 	if err != nil || filepath.Dir(path) != f.root || !slices.Contains(kustomizationFileNames, filepath.Base(path)) {
 		return data, err
 	}

@@ -49,6 +49,7 @@ type flags struct {
 	fullDryRun           bool
 	namespaceErrorPolicy string
 	maxBodyBytes         int64
+	maxInFlightBytes     int64
 	requestTimeout       time.Duration
 	shutdownDelay        time.Duration
 	shutdownTimeout      time.Duration
@@ -89,6 +90,7 @@ no restart. See docs/webhook.md and deploy/.`,
 	fl.StringVar(&f.namespaceErrorPolicy, "namespace-error-policy", string(admission.NamespaceErrorFail), "a pod whose namespace cannot be read (API server unreachable, namespace unknown): Fail denies it, as Kubernetes does; Ignore admits it unchecked, with an error audit annotation and a warning")
 	fl.BoolVar(&f.fullDryRun, "full-namespace-dry-run", false, "when a namespace's enforce level changes, check every pod and every workload template, without Kubernetes' 3000-pod/1s caps (needs list on workload resources)")
 	fl.Int64Var(&f.maxBodyBytes, "max-request-bytes", webhook.DefaultMaxBodyBytes, "largest AdmissionReview body accepted")
+	fl.Int64Var(&f.maxInFlightBytes, "max-in-flight-bytes", webhook.DefaultMaxInFlightBytes, "memory all reviews in flight may hold together (bodies and decoding); a review past it gets 429 (kube-apiserver then applies the webhook's failurePolicy)")
 	fl.DurationVar(&f.requestTimeout, "request-timeout", webhook.DefaultRequestTimeout, "time budget of one review (kube-apiserver's ?timeout= applies when shorter)")
 	fl.DurationVar(&f.shutdownDelay, "shutdown-delay", 5*time.Second, "on SIGTERM, keep serving this long with /readyz failing before closing the listener")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", webhook.DefaultShutdownTimeout, "on SIGTERM, wait at most this long for in-flight reviews")
@@ -180,17 +182,18 @@ func run(ctx context.Context, f *flags, s clierr.Streams) error {
 		return err
 	}
 	srv, err := webhook.New(webhook.Options{
-		Validator:       decider,
-		Logger:          logger,
-		CertFile:        f.certFile,
-		KeyFile:         f.keyFile,
-		MaxBodyBytes:    f.maxBodyBytes,
-		RequestTimeout:  f.requestTimeout,
-		Ready:           namespaces.Synced,
-		Registry:        reg,
-		Metrics:         metrics,
-		ShutdownDelay:   f.shutdownDelay,
-		ShutdownTimeout: f.shutdownTimeout,
+		Validator:        decider,
+		Logger:           logger,
+		CertFile:         f.certFile,
+		KeyFile:          f.keyFile,
+		MaxBodyBytes:     f.maxBodyBytes,
+		MaxInFlightBytes: f.maxInFlightBytes,
+		RequestTimeout:   f.requestTimeout,
+		Ready:            namespaces.Synced,
+		Registry:         reg,
+		Metrics:          metrics,
+		ShutdownDelay:    f.shutdownDelay,
+		ShutdownTimeout:  f.shutdownTimeout,
 	})
 	if err != nil {
 		return err
