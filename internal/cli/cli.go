@@ -6,6 +6,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -32,6 +34,9 @@ var commands = []func(clierr.Streams) *cobra.Command{
 // Main runs kubeward with args and returns the process exit code:
 // 0 success / no findings, 1 findings, 2 usage or input errors.
 func Main(args []string, s Streams) int {
+	// Libraries kubeward renders with (kustomize) print deprecation notes
+	// through the standard logger; kubeward's output is its report.
+	log.SetOutput(io.Discard)
 	root := &cobra.Command{
 		Use:           "kubeward",
 		Short:         "Enforce and audit the Kubernetes security model",

@@ -119,8 +119,9 @@ type Renderer interface {
 // configuration names (a kustomization reads the resources, bases and
 // patches it lists). Read then also reads the directory's other files, as
 // plain manifests, so that nothing beside a kustomization.yaml goes
-// unchecked: every file the rendering read is passed over, and so is every
-// subdirectory holding such a file (a base the rendering already used).
+// unchecked: every file the rendering read is passed over, and a
+// subdirectory holding such a file (a base the rendering already used) is
+// not rendered again, though its other files are read.
 type PartialRenderer interface {
 	Renderer
 	// RenderRead is Render that also returns the absolute paths of the

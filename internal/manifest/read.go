@@ -329,7 +329,7 @@ func (r *Reader) readPath(p string, used consumed, sink func(*job) error) error 
 		return readFile(p, false, sink)
 	}
 	if rd := r.detect(p); rd != nil {
-		partial, err := r.render(p, rd, used, sink)
+		partial, err := r.render(p, rd, used, false, sink)
 		if err != nil || !partial {
 			return err
 		}
@@ -363,10 +363,12 @@ func (r *Reader) readPath(p string, used consumed, sink func(*job) error) error 
 		}
 		if d.IsDir() {
 			if used.has(path) {
-				return fs.SkipDir // a base a kustomization already rendered
+				// A base a kustomization already rendered: not rendered
+				// again, but its other files and subdirectories are read.
+				return nil
 			}
 			if rd := r.detect(path); rd != nil {
-				partial, err := r.render(path, rd, used, sink)
+				partial, err := r.render(path, rd, used, true, sink)
 				if err != nil {
 					return err
 				}
@@ -428,7 +430,15 @@ func (r *Reader) detect(dir string) Renderer {
 // render reads what rd renders of dir as a file named dir. For a
 // PartialRenderer it records the files the rendering read in used and
 // reports partial, so that the caller walks dir's other files.
-func (r *Reader) render(dir string, rd Renderer, used consumed, sink func(*job) error) (partial bool, err error) {
+//
+// A directory that cannot be rendered offline (the renderer's error has an
+// Offline() bool method returning true: a Helm chart whose dependencies
+// were never fetched into charts/, a kustomization with a remote base) is
+// an input error when it was given by name; met while walking, like a file
+// that is not a manifest, it is a warning that says its files are not
+// checked, so that the rest of the repository is judged without a failing
+// exit code. Any other rendering error (a broken template) is an error.
+func (r *Reader) render(dir string, rd Renderer, used consumed, walked bool, sink func(*job) error) (partial bool, err error) {
 	var data []byte
 	if pr, ok := rd.(PartialRenderer); ok {
 		var read []string
@@ -450,6 +460,13 @@ func (r *Reader) render(dir string, rd Renderer, used consumed, sink func(*job) 
 		var e *Error
 		if !errors.As(err, &e) {
 			e = &Error{File: dir, Err: fmt.Errorf("rendering with %s: %w", rd.Name(), err)}
+		}
+		var off interface{ Offline() bool }
+		if walked && errors.As(err, &off) && off.Offline() {
+			w := *e
+			w.Warning = true
+			w.Err = fmt.Errorf("%w (not rendered, so not checked)", e.Err)
+			e = &w
 		}
 		return false, sink(&job{err: e})
 	}

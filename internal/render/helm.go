@@ -251,7 +251,7 @@ func checkDependencies(ch *chart.Chart) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("found in Chart.yaml, but missing in charts/ directory: %s (run 'helm dependency build' to fetch them)", strings.Join(missing, ", "))
+		return &OfflineError{Err: fmt.Errorf("found in Chart.yaml, but missing in charts/ directory: %s (run 'helm dependency build' to fetch them)", strings.Join(missing, ", "))}
 	}
 	return nil
 }

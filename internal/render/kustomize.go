@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -67,7 +69,23 @@ func (k Kustomize) Render(dir string) ([]byte, error) {
 // the build read (the kustomization files, resources, bases, patches and
 // generator inputs), so that a caller can read the directory's other files
 // as plain manifests (manifest.PartialRenderer).
+//
+// A kustomize Component (kind: Component) is only meaningful inside the
+// kustomizations that include it, where it is rendered: on its own it
+// renders nothing, and every file under it counts as read.
 func (Kustomize) RenderRead(dir string) ([]byte, []string, error) {
+	if kfile := kustomizationFile(dir); kfile != "" && isComponent(kfile) {
+		var read []string
+		err := filepath.WalkDir(dir, func(path string, d iofs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if abs, aerr := filepath.Abs(path); aerr == nil {
+					read = append(read, abs)
+				}
+			}
+			return nil
+		})
+		return nil, read, err
+	}
 	data, fs, err := build(dir)
 	if fs == nil {
 		return data, nil, err
@@ -261,4 +279,17 @@ func addsOnlyOriginAnnotations(before, after []byte) bool {
 	delete(a, "buildMetadata")
 	delete(b, "buildMetadata")
 	return reflect.DeepEqual(a, b)
+}
+
+// isComponent reports whether the kustomization file declares a kustomize
+// Component.
+func isComponent(kfile string) bool {
+	data, err := os.ReadFile(kfile)
+	if err != nil {
+		return false
+	}
+	var head struct {
+		Kind string `json:"kind"`
+	}
+	return sigsyaml.Unmarshal(data, &head) == nil && head.Kind == "Component"
 }

@@ -93,8 +93,8 @@ func checkLocal(kfile string, seen map[string]bool) error {
 }
 
 func remoteError(kfile, field, entry string) error {
-	return fmt.Errorf("kustomization %s: %s entry %q is remote: remote bases and files are not fetched (kubeward renders offline); vendor them into the repository",
-		displayPath(kfile), field, entry)
+	return &OfflineError{Err: fmt.Errorf("kustomization %s: %s entry %q is remote: remote bases and files are not fetched (kubeward renders offline); vendor them into the repository",
+		displayPath(kfile), field, entry)}
 }
 
 // kvFiles returns the file paths of a generator's sources: files entries are

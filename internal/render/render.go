@@ -58,3 +58,17 @@ var (
 	_ renderer = Kustomize{}
 	_ renderer = (*Helm)(nil)
 )
+
+// OfflineError says a directory cannot be rendered without fetching
+// something kubeward does not fetch: a Helm chart's dependencies missing
+// from charts/, a kustomization's remote base. The input is not wrong, only
+// incomplete here; callers walking a repository report it as a warning
+// (manifest.Reader does, through Offline).
+type OfflineError struct{ Err error }
+
+func (e *OfflineError) Error() string { return e.Err.Error() }
+
+func (e *OfflineError) Unwrap() error { return e.Err }
+
+// Offline reports true: the rendering needs what is not on disk.
+func (e *OfflineError) Offline() bool { return true }

@@ -60,22 +60,12 @@ var expectErrors = map[string][]expectedError{
 		{"docs/snippets/exoscale/how-to-test.yaml", "mapping key", "a {{ Elastic-IP-address }} placeholder for the reader to fill in: not YAML kubectl can parse"},
 	},
 	"kubernetes-examples": {
-		{"_archived/openshift-origin/etcd-controller.yaml", `duplicate key "selector"`, "kubectl rejects duplicate mapping keys"},
-		{"_archived/openshift-origin/etcd-discovery-controller.yaml", `duplicate key "selector"`, "kubectl rejects duplicate mapping keys"},
-		{"_archived/openshift-origin/openshift-controller.yaml", `duplicate key "selector"`, "kubectl rejects duplicate mapping keys"},
-		{"_archived/persistent-volume-provisioning/quobyte/quobyte-admin-secret.yaml", `duplicate key "type"`, "kubectl rejects duplicate mapping keys"},
-		{"_archived/volumes/scaleio/sc-pvc.yaml", `duplicate key "storageClassName"`, "kubectl rejects duplicate mapping keys"},
 		{"_archived/volumes/fibre_channel/fc.yaml", "fc.lun", "lun: <ADD LUN ID Here> is a placeholder; the API server wants an integer"},
 		{"_archived/volumes/rbd/rbd.yaml", "imageformat", "an RBD StorageClass parameter in a pod volume: kubectl's strict field validation rejects the unknown field"},
 		{"_archived/volumes/rbd/rbd.yaml", "imagefeatures", "likewise"},
 		{"_archived/volumes/scaleio/pod.yaml", "protectionDoamin", "a misspelt field: kubectl's strict field validation rejects it"},
 		{"_archived/volumes/storageos/storageos-pod.yaml", "storageos.pool", "not a field of the StorageOS volume source: kubectl's strict field validation rejects it"},
 		{"_archived/volumes/storageos/storageos-pv.yaml", "storageos.secretName", "not a field of the StorageOS persistent volume source: kubectl's strict field validation rejects it"},
-		{"_archived/newrelic/newrelic-config-template.yaml", "mapping key", "a {{config_data}} template placeholder: not YAML kubectl can parse"},
-		{"_archived/newrelic-infrastructure/newrelic-config-template.yaml", "mapping key", "a {{config_data}} template placeholder"},
-		{"_archived/storage/vitess/etcd-controller-template.yaml", "mapping key", "a {{cell}} template placeholder"},
-		{"_archived/storage/vitess/etcd-service-template.yaml", "mapping key", "a {{cell}} template placeholder"},
-		{"_archived/storage/vitess/vtgate-controller-template.yaml", "mapping key", "a {{cell}} template placeholder"},
 	},
 }
 
