@@ -6,8 +6,12 @@ PKGS := ./...
 
 all: build
 
+# krusty imports Go's plugin package, which in a cgo build makes the linker
+# export every symbol (118 MB instead of 51 MB); kubeward loads no plugins.
+TAGS := kustomize_disable_go_plugin_support
+
 build:
-	$(GO) build -o bin/kubeward ./cmd/kubeward
+	$(GO) build -tags $(TAGS) -o bin/kubeward ./cmd/kubeward
 
 ## test: formatting, vet, unit + conformance + differential tests, then the
 ## end-to-end suite against a real kube-apiserver (built once into

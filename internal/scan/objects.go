@@ -43,11 +43,28 @@ func (l *objectLayer) resolve(mo *manifest.Object) *Object {
 			mo.Object = conv
 		}
 	}
-	name := mo.Name
-	if name != "" {
-		l.bundles.add(mo.Kind + "/" + mo.Namespace + "/" + name)
+	if mo.Name != "" {
+		l.bundles.add(objectID(mo))
 	}
 	return o
+}
+
+// objectID identifies an object for the bundler: kind, namespace, name.
+func objectID(mo *manifest.Object) string {
+	return mo.Kind + "/" + mo.Namespace + "/" + mo.Name
+}
+
+// repeats reports whether the current file already defined mo, in the
+// namespace the object layer will give it.
+func (l *objectLayer) repeats(mo *manifest.Object) bool {
+	if mo.Name == "" {
+		return false
+	}
+	ns := mo.Namespace
+	if ns == "" && kinds.Namespaced(mo.APIVersion, mo.Kind) {
+		ns = l.namespace
+	}
+	return l.bundles.current[mo.Kind+"/"+ns+"/"+mo.Name]
 }
 
 // endFile closes the current file and returns its bundle.
@@ -98,15 +115,24 @@ func convertRBAC(obj runtime.Object) runtime.Object {
 // bundle 0, so objects split over several files (a role here, its binding
 // there) are judged together. Files are taken in input order, so the
 // grouping is deterministic, and it costs one map look-up per object.
-// Objects defined twice within one file are not split: the later one
-// replaces the earlier, as kubectl apply of that file would.
+// An object defined again within one file (the same source file rendered
+// by two kustomizations, or a file repeating itself) starts a new unit
+// there, so each copy is judged with its own line, as copies in separate
+// files are.
 type bundler struct {
 	// next[key] is the lowest bundle a later file with key may join.
-	next map[string]int
-	keys []string // of the current file
+	next    map[string]int
+	keys    []string        // of the current file
+	current map[string]bool // the same keys, for look-ups
 }
 
-func (b *bundler) add(key string) { b.keys = append(b.keys, key) }
+func (b *bundler) add(key string) {
+	if b.current == nil {
+		b.current = map[string]bool{}
+	}
+	b.keys = append(b.keys, key)
+	b.current[key] = true
+}
 
 func (b *bundler) endFile() int {
 	if b.next == nil {
@@ -120,5 +146,6 @@ func (b *bundler) endFile() int {
 		b.next[k] = bundle + 1
 	}
 	b.keys = b.keys[:0]
+	clear(b.current)
 	return bundle
 }

@@ -244,3 +244,22 @@ spec:
 		}
 	}
 }
+
+// TestRepeatedObjectsInOneFile: an object defined again in the same file
+// (two renderings of one kustomize base) is judged as another copy, with
+// no duplicate warning, and namespace-less copies compare as placed.
+func TestRepeatedObjectsInOneFile(t *testing.T) {
+	both := secretReader + "---\n" + secretReaderBinding
+	got, s := scanFiles(t, "restricted:latest", Options{Families: []string{"rbac"}},
+		[2]string{"base.yaml", both + "---\n" + both})
+	want := []string{
+		"rbac/secrets-read RoleBinding/default/ci-reads-secrets base.yaml:9",
+		"rbac/secrets-read RoleBinding/default/ci-reads-secrets base.yaml:24",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	if n := s.Report().Summary.Warnings + s.Report().Summary.Errors; n != 0 {
+		t.Errorf("warnings %+v errors %+v", s.Report().Warnings, s.Report().Errors)
+	}
+}

@@ -148,7 +148,10 @@ func (s *Scanner) Report() *report.Report { return s.report }
 // Object evaluates one object and records its findings.
 func (s *Scanner) Object(mo *manifest.Object) {
 	s.report.Summary.Objects++
-	if mo.File != s.objects.file {
+	// A new file, or an object the current file already defined (two
+	// renderings of one kustomize base name the same source file), starts
+	// a new unit for the bundler.
+	if mo.File != s.objects.file || s.objects.repeats(mo) {
 		s.endFile()
 		s.objects.file = mo.File
 	}
