@@ -51,11 +51,15 @@ func lineAt(data []byte, off int) int {
 	return 1 + bytes.Count(data[:off], []byte{'\n'})
 }
 
+// decodeJSONStream decodes the JSON values of data. A malformed value is
+// reported at its line and decoding resumes at the next line, so that one
+// bad line of a JSON-lines file does not hide the reviews after it.
 func decodeJSONStream(data []byte) []ReviewItem {
 	var out []ReviewItem
+	base := 0 // offset of the decoder's input in data
 	dec := json.NewDecoder(bytes.NewReader(data))
 	for {
-		off := int(dec.InputOffset())
+		off := base + int(dec.InputOffset())
 		for off < len(data) && strings.IndexByte(" \t\r\n", data[off]) >= 0 {
 			off++
 		}
@@ -66,8 +70,14 @@ func decodeJSONStream(data []byte) []ReviewItem {
 		}
 		line := lineAt(data, off)
 		if err != nil {
-			// The stream is broken from here on: report and stop.
-			return append(out, ReviewItem{Line: line, Err: fmt.Errorf("invalid JSON: %w", err)})
+			out = append(out, ReviewItem{Line: line, Err: fmt.Errorf("invalid JSON: %w", err)})
+			next := bytes.IndexByte(data[off:], '\n')
+			if next < 0 {
+				return out
+			}
+			base = off + next + 1
+			dec = json.NewDecoder(bytes.NewReader(data[base:]))
+			continue
 		}
 		out = append(out, decodeReviewValue(raw, line)...)
 	}

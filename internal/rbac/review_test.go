@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -165,4 +166,26 @@ func FuzzDecodeReviews(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDecodeReviewsResumesAfterBadLine: one malformed JSON line is reported
+// at its line, and the reviews after it are still read.
+func TestDecodeReviewsResumesAfterBadLine(t *testing.T) {
+	good := `{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"%s","resourceAttributes":{"verb":"get","resource":"pods"}}}`
+	data := fmt.Sprintf(good, "a") + "\n" + `{"apiVersion": broken` + "\n" + fmt.Sprintf(good, "b") + "\n"
+	items, err := DecodeReviews(strings.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range items {
+		if it.Err != nil {
+			got = append(got, fmt.Sprintf("%d: error", it.Line))
+		} else {
+			got = append(got, fmt.Sprintf("%d: %s", it.Line, it.Review.Spec.User))
+		}
+	}
+	if diff := cmp.Diff([]string{"1: a", "2: error", "3: b"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
 }
