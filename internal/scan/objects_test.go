@@ -5,33 +5,15 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/kubeward/kubeward/internal/manifest"
-	"github.com/kubeward/kubeward/internal/podsecurity"
-	"github.com/kubeward/kubeward/internal/rules"
 )
 
 // scanFiles scans several in-memory files in order, as a directory walk
 // would deliver them, and returns the findings as "rule object file:line".
 func scanFiles(t *testing.T, lv string, opts Options, files ...[2]string) ([]string, *Scanner) {
 	t.Helper()
-	var err error
-	opts.PodSecurity, err = podsecurity.ParseLevelVersion(lv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := NewScanner(rules.Builtin(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newTestScanner(t, lv, opts)
 	for _, f := range files {
-		err := manifest.Decode(f[0], []byte(f[1]), func(o *manifest.Object) error {
-			s.Object(o)
-			return nil
-		}, func(e *manifest.Error) { t.Fatalf("unexpected input error: %v", e) })
-		if err != nil {
-			t.Fatal(err)
-		}
+		decodeInto(t, s, f[0], f[1])
 	}
 	s.Finish()
 	var got []string

@@ -12,8 +12,16 @@ import (
 	"github.com/kubeward/kubeward/internal/rules"
 )
 
-// scanYAML scans one in-memory file at lv and returns the scanner's report.
+// scanYAML scans one in-memory file at lv and returns the scanner, without
+// running the cross-object rules (call Finish for them).
 func scanYAML(t *testing.T, lv string, opts Options, data string) *Scanner {
+	t.Helper()
+	s := newTestScanner(t, lv, opts)
+	decodeInto(t, s, "in.yaml", data)
+	return s
+}
+
+func newTestScanner(t *testing.T, lv string, opts Options) *Scanner {
 	t.Helper()
 	var err error
 	opts.PodSecurity, err = podsecurity.ParseLevelVersion(lv)
@@ -24,14 +32,20 @@ func scanYAML(t *testing.T, lv string, opts Options, data string) *Scanner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = manifest.Decode("in.yaml", []byte(data), func(o *manifest.Object) error {
+	return s
+}
+
+// decodeInto hands the objects of one in-memory file to s; input errors
+// fail the test.
+func decodeInto(t *testing.T, s *Scanner, name, data string) {
+	t.Helper()
+	err := manifest.Decode(name, []byte(data), func(o *manifest.Object) error {
 		s.Object(o)
 		return nil
 	}, func(e *manifest.Error) { t.Fatalf("unexpected input error: %v", e) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
 }
 
 // privilegedTemplate is a pod spec (indented for a template) with one
