@@ -93,7 +93,9 @@ func (dc *decoder) run(j *job) {
 	default:
 		file, line0 := j.file, j.line0
 		if !j.isJSON {
-			file, line0 = sourceComment(file, j.src, line0)
+			if f, l := sourceComment(file, j.src, line0); f != file && sourceUsable(j.file, f) {
+				file, line0 = f, l
+			}
 		}
 		if dc.checkDoc(file, j.src, line0, j.isJSON) == nil {
 			dc.decodeDoc(file, j.src, line0, j.isJSON)
@@ -869,4 +871,21 @@ func isJSONName(name string) bool { return strings.EqualFold(filepath.Ext(name),
 func looksJSON(data []byte) bool {
 	t := bytes.TrimLeft(bytes.TrimPrefix(data, utf8BOM), " \t\r\n")
 	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
+}
+
+// sourceUsable reports whether a document of stream may be named after the
+// "# Source:" path src: always for standard input and renderings (their
+// paths are the files the user wrote), and for a checked-in file only when
+// src exists, since rendered output committed to a repository usually names
+// chart templates that are not in it; the file itself, with its own lines,
+// is then the better location.
+func sourceUsable(stream, src string) bool {
+	if stream == StdinName {
+		return true
+	}
+	if fi, err := os.Stat(stream); err != nil || fi.IsDir() {
+		return true
+	}
+	_, err := os.Stat(src)
+	return err == nil
 }

@@ -957,10 +957,22 @@ func TestReadHelmSourceComments(t *testing.T) {
 		"shop metadata.labels":                          5,
 		"no-source metadata.name":                       77,
 	}
+	// A checked-in rendering is named after its templates when they exist
+	// (here, created beside it in the working directory); see
+	// TestReadHelmSourceMissingTemplates for when they do not.
 	dir := t.TempDir()
-	path := filepath.Join(dir, "rendered.yaml")
+	t.Chdir(dir)
+	path := "rendered.yaml"
 	if err := os.WriteFile(path, []byte(helmOutput), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	for _, tpl := range []string{"shop/charts/redis/templates/serviceaccount.yaml", "shop/templates/service.yaml", "shop/templates/deployment.yaml", "shop/templates/tests/test-connection.yaml"} {
+		if err := os.MkdirAll(filepath.Dir(tpl), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(tpl, []byte("# template\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, src := range []string{"-", path} {
 		name := StdinName
@@ -1144,5 +1156,31 @@ func TestReadHelmSourceParseErrorBeforeComment(t *testing.T) {
 				t.Errorf("events (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestReadHelmSourceMissingTemplates: rendered output committed to a
+// repository whose templates are not there is named after itself, with
+// its own lines, so that a report points at a file that exists.
+func TestReadHelmSourceMissingTemplates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rendered.yaml")
+	if err := os.WriteFile(path, []byte(helmOutput), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	err := (&Reader{}).Read([]string{path}, func(o *Object) error {
+		files = append(files, fmt.Sprintf("%s:%d", o.File, o.Line))
+		return nil
+	}, func(*Error) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no objects")
+	}
+	for _, f := range files {
+		if !strings.HasPrefix(f, path+":") {
+			t.Errorf("object at %s, want in %s", f, path)
+		}
 	}
 }
