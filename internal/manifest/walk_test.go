@@ -622,6 +622,11 @@ func (f *fakeRenderer) Render(dir string) ([]byte, error) {
 	return []byte(f.out(dir)), nil
 }
 
+// offlineError is a rendering problem that needs what is not on disk.
+type offlineError struct{ error }
+
+func (offlineError) Offline() bool { return true }
+
 func TestReadRenderers(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
@@ -644,6 +649,8 @@ func TestReadRenderers(t *testing.T) {
 	}}
 	failing := &fakeRenderer{name: "helm", marker: "Chart.yaml", err: errors.New("template: shop/templates/cm.yaml:1:8: executing: nil pointer")}
 	located := &fakeRenderer{name: "helm", marker: "Chart.yaml", err: fmt.Errorf("helm template: %w", &Error{File: p("charts/shop/templates/cm.yaml"), Line: 1, Err: errors.New("nil pointer evaluating .Values.kind")})}
+	offline := &fakeRenderer{name: "helm", marker: "Chart.yaml", err: offlineError{errors.New("missing in charts/ directory: redis")}}
+	offlineNamed := &fakeRenderer{name: "helm", marker: "Chart.yaml", err: offline.err}
 	tests := []struct {
 		name       string
 		renderers  []Renderer
@@ -651,6 +658,20 @@ func TestReadRenderers(t *testing.T) {
 		want       []string
 		wantRender []string
 	}{
+		{
+			name:       "offline problem while walking: a warning",
+			renderers:  []Renderer{offline},
+			paths:      []string{p("charts")},
+			want:       []string{p("charts/shop") + ": warning: rendering with helm: missing in charts/ directory: redis (not rendered, so not checked)"},
+			wantRender: []string{p("charts/shop")},
+		},
+		{
+			name:       "offline problem given by name: an error",
+			renderers:  []Renderer{offlineNamed},
+			paths:      []string{p("charts/shop")},
+			want:       []string{p("charts/shop") + ": rendering with helm: missing in charts/ directory: redis"},
+			wantRender: []string{p("charts/shop")},
+		},
 		{
 			name:      "found while walking, not descended",
 			renderers: []Renderer{helm, kustomize},
