@@ -241,17 +241,23 @@ func (e *emitter) mapping(n *yaml.Node, ri int32) error {
 			e.dups = e.dups[:dups0]
 			return e.mappingWithDups(n, ri)
 		}
-		if i > 0 {
-			e.buf = append(e.buf, ',')
-		}
-		e.buf = appendString(e.buf, k)
-		e.buf = append(e.buf, ':')
-		if err := e.value(vn, int32(kn.Line), ri, -1, k); err != nil {
+		if err := e.member(i > 0, k, kn, vn, ri); err != nil {
 			return err
 		}
 	}
 	e.buf = append(e.buf, '}')
 	return nil
+}
+
+// member emits one "key":value member of the mapping whose record is ri,
+// after a comma unless it is the first.
+func (e *emitter) member(comma bool, k string, kn, vn *yaml.Node, ri int32) error {
+	if comma {
+		e.buf = append(e.buf, ',')
+	}
+	e.buf = appendString(e.buf, k)
+	e.buf = append(e.buf, ':')
+	return e.value(vn, int32(kn.Line), ri, -1, k)
 }
 
 // mappingWithDups emits a mapping without merge keys that repeats a key:
@@ -281,16 +287,10 @@ func (e *emitter) mappingWithDups(n *yaml.Node, ri int32) error {
 		if last[k] != i {
 			continue
 		}
-		if comma {
-			e.buf = append(e.buf, ',')
-		}
-		comma = true
-		kn, vn := n.Content[i], n.Content[i+1]
-		e.buf = appendString(e.buf, k)
-		e.buf = append(e.buf, ':')
-		if err := e.value(vn, int32(kn.Line), ri, -1, k); err != nil {
+		if err := e.member(comma, k, n.Content[i], n.Content[i+1], ri); err != nil {
 			return err
 		}
+		comma = true
 	}
 	e.buf = append(e.buf, '}')
 	return nil
