@@ -26,6 +26,13 @@ func writeJSON(w io.Writer, r *Report) error {
 	if err := s.array(1, len(r.Skipped), r.Skipped == nil, func(i int) any { return &r.Skipped[i] }); err != nil {
 		return err
 	}
+	for i := range r.Sections {
+		s.raw(",")
+		s.member(1, r.Sections[i].Name)
+		if err := s.value(1, r.Sections[i].Value); err != nil {
+			return err
+		}
+	}
 	s.raw(",")
 	s.member(1, "summary")
 	if err := s.value(1, &r.Summary); err != nil {

@@ -49,7 +49,28 @@ type Report struct {
 	Errors   []InputError      `json:"errors"`
 	Warnings []InputError      `json:"warnings"`
 	Skipped  []Skipped         `json:"skipped"`
-	Summary  Summary           `json:"summary"`
+	// Sections are further top-level members (see Section), written
+	// between "skipped" and "summary" in the order added.
+	Sections []Section `json:"-"`
+	Summary  Summary   `json:"summary"`
+}
+
+// Section is a top-level member of the JSON document beside "findings"
+// that one surface adds (DESIGN.md's contract extensions): "namespaces"
+// for the audit plan, "tenancy", ... Value is encoded as JSON under Name;
+// Text, when not nil, prints the section for people in the text format,
+// after the findings and before the summary line (color says whether ANSI
+// colours are on). SARIF and JUnit carry findings only.
+type Section struct {
+	Name  string
+	Value any
+	Text  func(w io.Writer, color bool) error
+}
+
+// AddSection adds a top-level section. Names must be unique and must not
+// be one of the document's own members.
+func (r *Report) AddSection(s Section) {
+	r.Sections = append(r.Sections, s)
 }
 
 // New returns an empty report (with non-nil arrays, so JSON shows []).

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -226,5 +228,57 @@ func TestJSONStreamsWhatEncoderWrites(t *testing.T) {
 				t.Errorf("streamed JSON differs from encoding/json (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestSections checks that sections are members of the JSON document
+// between "skipped" and "summary", encoded as encoding/json encodes them,
+// and printed by their Text function before the text summary.
+func TestSections(t *testing.T) {
+	type ns struct {
+		Name  string   `json:"name"`
+		Level string   `json:"level"`
+		Notes []string `json:"notes,omitempty"`
+	}
+	r := testReport()
+	r.AddSection(Section{Name: "namespaces", Value: []ns{{Name: "shop", Level: "baseline", Notes: []string{"<b> & é"}}, {Name: "dev", Level: "restricted"}},
+		Text: func(w io.Writer, color bool) error {
+			_, err := fmt.Fprintf(w, "NAMESPACE  LEVEL (color %v)\n", color)
+			return err
+		}})
+	r.AddSection(Section{Name: "tenancy", Value: map[string]int{"b": 2, "a": 1}})
+
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(struct {
+		Findings   []finding.Finding `json:"findings"`
+		Errors     []InputError      `json:"errors"`
+		Warnings   []InputError      `json:"warnings"`
+		Skipped    []Skipped         `json:"skipped"`
+		Namespaces any               `json:"namespaces"`
+		Tenancy    any               `json:"tenancy"`
+		Summary    Summary           `json:"summary"`
+	}{r.Findings, r.Errors, r.Warnings, r.Skipped, r.Sections[0].Value, r.Sections[1].Value, r.Summary}); err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	if err := writeJSON(&got, r); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+		t.Errorf("JSON with sections (-want +got):\n%s", diff)
+	}
+
+	var text bytes.Buffer
+	if err := writeText(&text, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := text.String()
+	sec := strings.Index(out, "NAMESPACE  LEVEL (color false)\n")
+	sum := strings.LastIndex(out, "object")
+	if sec < 0 || sec > sum {
+		t.Errorf("text: section missing or after the summary:\n%s", out)
 	}
 }

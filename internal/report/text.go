@@ -69,6 +69,14 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 		}
 		fmt.Fprintln(bw)
 	}
+	for _, sec := range r.Sections {
+		if sec.Text == nil {
+			continue
+		}
+		if err := sec.Text(bw, opts.Color); err != nil {
+			return err
+		}
+	}
 	diag, dpaint := bw, paint
 	if opts.Diagnostics != nil {
 		// Findings first, then diagnostics, then the summary: on a

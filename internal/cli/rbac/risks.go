@@ -2,15 +2,11 @@ package rbac
 
 import (
 	"errors"
-	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
-	"github.com/kubeward/kubeward/internal/buildinfo"
 	"github.com/kubeward/kubeward/internal/cli/clierr"
-	"github.com/kubeward/kubeward/internal/cli/output"
-	"github.com/kubeward/kubeward/internal/finding"
+	"github.com/kubeward/kubeward/internal/cli/reporting"
 	"github.com/kubeward/kubeward/internal/manifest"
 	"github.com/kubeward/kubeward/internal/rbac"
 	"github.com/kubeward/kubeward/internal/rbac/bootstrap"
@@ -19,13 +15,8 @@ import (
 )
 
 type risksFlags struct {
-	src       source
-	out       *output.Flags
-	minSev    string
-	failOn    string
-	exitZero  bool
-	disable   []string
-	sarifRoot string
+	src    source
+	report *reporting.Flags
 }
 
 func newRisksCommand(s clierr.Streams) *cobra.Command {
@@ -52,39 +43,22 @@ Exit codes: 0 no findings, 1 findings, 2 usage or input errors.`,
 	}
 	f.src.addFlags(cmd.Flags())
 	fl := cmd.Flags()
-	f.out = output.Register(fl, "text", "text", "json", "sarif", "junit")
+	f.report = reporting.Register(fl)
+	f.report.SeveritySynonym(fl, "min-severity")
 	fl.StringVarP(&f.src.namespace, "namespace", "n", "default", "with -f, namespace of namespaced objects that have none, as kubectl apply -n")
-	fl.StringVar(&f.minSev, "severity", "info", "report only findings of this severity or higher: info, low, medium, high, critical")
-	fl.StringVar(&f.minSev, "min-severity", "info", "synonym of --severity")
-	_ = fl.MarkHidden("min-severity")
-	fl.StringVar(&f.failOn, "fail-on", "info", "exit 1 only for findings of this severity or higher")
-	fl.BoolVar(&f.exitZero, "exit-zero", false, "exit 0 even when there are findings (input errors still exit 2)")
-	fl.StringSliceVar(&f.disable, "disable", nil, "rule IDs not to report, comma-separated or repeated")
-	fl.StringVar(&f.sarifRoot, "sarif-root", "", "directory SARIF artifact URIs are relative to (default: the working directory)")
 	return cmd
 }
 
 func runRisks(s clierr.Streams, f *risksFlags) error {
-	targets, err := f.out.Targets()
-	if err != nil {
-		return clierr.Usage(err)
-	}
-	minSev, err := finding.ParseSeverity(f.minSev)
-	if err != nil {
-		return clierr.Usage(fmt.Errorf("--severity: %w", err))
-	}
-	failOn, err := finding.ParseSeverity(f.failOn)
-	if err != nil {
-		return clierr.Usage(fmt.Errorf("--fail-on: %w", err))
-	}
 	registry := rules.Builtin()
-	disabled := map[string]bool{}
-	for _, id := range f.disable {
-		if r, ok := registry.Lookup(id); !ok || r.Family() != "rbac" {
-			return clierr.Usage(fmt.Errorf("cannot disable %q: not an rbac/ rule (see 'kubeward rules')", id))
-		}
-		disabled[id] = true
+	if err := f.report.Check(s.Out, registry, "rbac"); err != nil {
+		return err
 	}
+	w, err := f.report.Open(s)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
 	l, err := f.src.load(s.In)
 	if err != nil {
 		return err
@@ -110,37 +84,12 @@ func runRisks(s clierr.Streams, f *risksFlags) error {
 		}
 	}
 	rep.Summary.Objects = l.objects
-	failing := 0
 	for _, fd := range l.index.Risks(opts) {
-		if fd.Severity.Rank() >= minSev.Rank() && !disabled[fd.Rule] {
+		if f.report.Keep(&fd) {
 			rep.Add(fd)
-			if fd.Severity.Rank() >= failOn.Rank() {
-				failing++
-			}
 		}
 	}
-	ropts := report.Options{Registry: registry, Version: buildinfo.Version(), Title: "rbac risks", SARIFRoot: f.sarifRoot}
-	err = writeTargets(s, targets, func(w io.Writer, name string) error {
-		format, err := report.ParseFormat(name)
-		if err != nil {
-			return err
-		}
-		o := ropts
-		if w == s.Out {
-			o.Diagnostics = s.Err
-		}
-		return report.Write(w, format, rep, o)
-	})
-	if err != nil {
-		return err
-	}
-	switch {
-	case rep.Summary.Errors > 0:
-		return clierr.Failed()
-	case failing > 0 && !f.exitZero:
-		return clierr.Findings()
-	}
-	return nil
+	return f.report.Finish(s, w, rep, registry, "rbac risks")
 }
 
 // inputError locates a load problem for the report: file and line in their

@@ -5,41 +5,30 @@ package scan
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/kubeward/kubeward/internal/buildinfo"
 	"github.com/kubeward/kubeward/internal/cli/clierr"
-	"github.com/kubeward/kubeward/internal/cli/output"
-	"github.com/kubeward/kubeward/internal/finding"
+	"github.com/kubeward/kubeward/internal/cli/reporting"
 	"github.com/kubeward/kubeward/internal/manifest"
 	"github.com/kubeward/kubeward/internal/podsecurity"
 	"github.com/kubeward/kubeward/internal/render"
-	"github.com/kubeward/kubeward/internal/report"
 	"github.com/kubeward/kubeward/internal/rules"
 	"github.com/kubeward/kubeward/internal/scan"
 )
 
 type flags struct {
 	podSecurity        string
-	out                *output.Flags
-	sarifRoot          string
+	report             *reporting.Flags
 	rules              []string
-	disable            []string
-	severity           string
-	failOn             string
-	exitZero           bool
 	namespace          string
 	exclude            []string
 	render             bool
 	helmValues         []string
 	helmSet            []string
 	ignoreSuppressions bool
-	color              string
 }
 
 // NewCommand returns the scan command.
@@ -90,20 +79,14 @@ Flag defaults can be kept in .kubeward.yaml (see 'kubeward --help').`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.podSecurity, "pod-security", "restricted:latest", "Pod Security level and version pods must meet: LEVEL[:VERSION], LEVEL baseline or restricted, VERSION latest or v1.N")
-	f.out = output.Register(fl, "text", "text", "json", "sarif", "junit")
-	fl.StringVar(&f.sarifRoot, "sarif-root", "", "directory SARIF artifact URIs are relative to (default: the working directory)")
+	f.report = reporting.Register(fl)
 	fl.StringSliceVar(&f.rules, "rules", nil, "rule families to run, comma-separated (default: all; see 'kubeward rules')")
-	fl.StringSliceVar(&f.disable, "disable", nil, "rule IDs not to report, comma-separated or repeated (e.g. rbac/sa-token-automount)")
-	fl.StringVar(&f.severity, "severity", "info", "report only findings of this severity or higher: info, low, medium, high, critical")
-	fl.StringVar(&f.failOn, "fail-on", "info", "exit 1 only for unsuppressed findings of this severity or higher")
-	fl.BoolVar(&f.exitZero, "exit-zero", false, "exit 0 even when there are findings (input errors still exit 2)")
 	fl.StringVarP(&f.namespace, "namespace", "n", "default", "namespace of namespaced objects that have none, as kubectl apply -n")
 	fl.StringArrayVar(&f.exclude, "exclude", nil, "glob of paths not to read while walking directories (repeatable; ** matches any directories, e.g. '**/testdata/**')")
 	fl.BoolVar(&f.render, "render", true, "render Helm charts (directories with Chart.yaml, as helm template) and kustomizations (as kubectl kustomize) met as directories; false reads their files as they are")
 	fl.StringArrayVar(&f.helmValues, "values", nil, "values file for Helm charts, merged over the chart's values.yaml (repeatable, as helm -f)")
 	fl.StringArrayVar(&f.helmSet, "set", nil, "value for Helm charts, key=value[,key=value] (repeatable, as helm --set)")
 	fl.BoolVar(&f.ignoreSuppressions, "ignore-suppressions", false, "ignore ignore-check.kubeward.io annotations, so workloads cannot exempt themselves")
-	fl.StringVar(&f.color, "color", "auto", "colour text output: auto (only on a terminal, unless NO_COLOR is set), always or never")
 	return cmd
 }
 
@@ -115,28 +98,15 @@ func run(s clierr.Streams, f *flags, paths []string) error {
 	if lv.Level == podsecurity.LevelPrivileged {
 		return clierr.Usage(errors.New("--pod-security: privileged allows everything; choose baseline or restricted"))
 	}
-	targets, err := f.out.Targets()
-	if err != nil {
-		return clierr.Usage(err)
-	}
-	color, err := useColor(f.color, s.Out)
-	if err != nil {
-		return clierr.Usage(err)
-	}
-	minSev, err := finding.ParseSeverity(f.severity)
-	if err != nil {
-		return clierr.Usage(fmt.Errorf("--severity: %w", err))
-	}
-	failOn, err := finding.ParseSeverity(f.failOn)
-	if err != nil {
-		return clierr.Usage(fmt.Errorf("--fail-on: %w", err))
-	}
 	registry := rules.Builtin()
+	if err := f.report.Check(s.Out, registry); err != nil {
+		return err
+	}
 	scanner, err := scan.NewScanner(registry, scan.Options{
 		PodSecurity:        lv,
 		Families:           f.rules,
-		Disable:            f.disable,
-		MinSeverity:        minSev,
+		Disable:            f.report.DisabledIDs(),
+		MinSeverity:        f.report.MinSeverity,
 		IgnoreSuppressions: f.ignoreSuppressions,
 		Namespace:          f.namespace,
 	})
@@ -156,11 +126,9 @@ func run(s clierr.Streams, f *flags, paths []string) error {
 	} else if len(f.helmValues)+len(f.helmSet) > 0 {
 		return clierr.Usage(errors.New("--values and --set need --render"))
 	}
-	// Destinations are checked before the scan, so a typo in a path does not
-	// cost a whole run.
-	w, err := output.Open(s.Out, targets)
+	w, err := f.report.Open(s)
 	if err != nil {
-		return clierr.Usage(err)
+		return err
 	}
 	defer w.Close()
 	rep := scanner.Read(reader, paths)
@@ -168,55 +136,5 @@ func run(s clierr.Streams, f *flags, paths []string) error {
 	if len(f.rules) > 0 && !slices.Contains(f.rules, "pod-security") {
 		title = strings.Join(f.rules, ",")
 	}
-	opts := report.Options{Color: color, Version: buildinfo.Version(), Registry: registry, Title: title, SARIFRoot: f.sarifRoot}
-	for i, t := range targets {
-		o := opts
-		if t.Stdout() {
-			// Input errors, warnings and skipped files are diagnostics:
-			// stderr, so that stdout holds only the report.
-			o.Diagnostics = s.Err
-		} else {
-			o.Color = false
-		}
-		format, _ := report.ParseFormat(t.Format)
-		if err := w.Write(i, func(out io.Writer) error { return report.Write(out, format, rep, o) }); err != nil {
-			return &clierr.ExitError{Code: clierr.CodeError, Err: err}
-		}
-	}
-	if err := w.Commit(); err != nil {
-		return &clierr.ExitError{Code: clierr.CodeError, Err: err}
-	}
-	switch {
-	case rep.Summary.Errors > 0:
-		return clierr.Failed()
-	case !f.exitZero && failing(rep, failOn) > 0:
-		return clierr.Findings()
-	}
-	return nil
-}
-
-// failing counts the unsuppressed findings at or above min.
-func failing(rep *report.Report, min finding.Severity) int {
-	n := 0
-	for i := range rep.Findings {
-		if !rep.Findings[i].Suppressed && rep.Findings[i].Severity.Rank() >= min.Rank() {
-			n++
-		}
-	}
-	return n
-}
-
-func useColor(mode string, w io.Writer) (bool, error) {
-	switch strings.ToLower(mode) {
-	case "always":
-		return true, nil
-	case "never":
-		return false, nil
-	case "auto":
-		if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
-			return false, nil
-		}
-		return clierr.IsTerminal(w), nil
-	}
-	return false, fmt.Errorf("--color: unknown mode %q (want auto, always or never)", mode)
+	return f.report.Finish(s, w, rep, registry, title)
 }
