@@ -5,6 +5,8 @@ package scan
 import (
 	"errors"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 
@@ -29,6 +31,7 @@ type flags struct {
 	helmValues         []string
 	helmSet            []string
 	ignoreSuppressions bool
+	cpuProfile         string
 }
 
 // NewCommand returns the scan command.
@@ -87,10 +90,21 @@ Flag defaults can be kept in .kubeward.yaml (see 'kubeward --help').`,
 	fl.StringArrayVar(&f.helmValues, "values", nil, "values file for Helm charts, merged over the chart's values.yaml (repeatable, as helm -f)")
 	fl.StringArrayVar(&f.helmSet, "set", nil, "value for Helm charts, key=value[,key=value] (repeatable, as helm --set)")
 	fl.BoolVar(&f.ignoreSuppressions, "ignore-suppressions", false, "ignore ignore-check.kubeward.io annotations, so workloads cannot exempt themselves")
+	// A hidden flag for measuring the command as users run it (see
+	// docs/performance.md); not part of the interface.
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the scan to this file")
+	_ = fl.MarkHidden("cpuprofile")
 	return cmd
 }
 
 func run(s clierr.Streams, f *flags, paths []string) error {
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	lv, err := podsecurity.ParseLevelVersion(f.podSecurity)
 	if err != nil {
 		return clierr.Usage(fmt.Errorf("--pod-security: %w", err))
@@ -137,4 +151,21 @@ func run(s clierr.Streams, f *flags, paths []string) error {
 		title = strings.Join(f.rules, ",")
 	}
 	return f.report.Finish(s, w, rep, registry, title)
+}
+
+// startCPUProfile starts writing a CPU profile to path and returns the
+// function that stops it.
+func startCPUProfile(path string) (func(), error) {
+	pf, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		pf.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		pf.Close()
+	}, nil
 }
