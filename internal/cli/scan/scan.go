@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -98,6 +99,7 @@ Flag defaults can be kept in .kubeward.yaml (see 'kubeward --help').`,
 }
 
 func run(s clierr.Streams, f *flags, paths []string) error {
+	tuneGC()
 	if f.cpuProfile != "" {
 		stop, err := startCPUProfile(f.cpuProfile)
 		if err != nil {
@@ -151,6 +153,28 @@ func run(s clierr.Streams, f *flags, paths []string) error {
 		title = strings.Join(f.rules, ",")
 	}
 	return f.report.Finish(s, w, rep, registry, title)
+}
+
+// gcPercent is the garbage collector's target (GOGC) for a scan unless the
+// environment sets GOGC. Decoding allocates about 40 bytes per byte of YAML,
+// nearly all garbage once the object is evaluated, over a live heap of a
+// few tens of MB (client-go's scheme, the documents in flight): at Go's
+// default of 100 the collector took a fifth of the scan's CPU time, at 400
+// it runs a quarter as often for a heap of up to five times the live data.
+// gcMemoryLimit caps that larger heap (the collector runs as often as it
+// must near it) unless GOMEMLIMIT is set.
+const (
+	gcPercent     = 400
+	gcMemoryLimit = 512 << 20
+)
+
+func tuneGC() {
+	if _, ok := os.LookupEnv("GOGC"); !ok {
+		debug.SetGCPercent(gcPercent)
+	}
+	if _, ok := os.LookupEnv("GOMEMLIMIT"); !ok {
+		debug.SetMemoryLimit(gcMemoryLimit)
+	}
 }
 
 // startCPUProfile starts writing a CPU profile to path and returns the
