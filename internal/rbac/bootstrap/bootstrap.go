@@ -10,6 +10,7 @@ package bootstrap
 import (
 	"bytes"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -59,17 +60,20 @@ func Decode(data []byte) ([]runtime.Object, error) {
 		if len(bytes.TrimSpace(doc)) == 0 {
 			continue
 		}
+		// One YAML parse per document (this runs at every start of a
+		// command that judges RBAC): YAML to JSON strictly, as
+		// yaml.UnmarshalStrict does, then JSON decoding.
+		js, err := yaml.YAMLToJSONStrict(doc)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: error converting YAML to JSON: %w", i+1, err)
+		}
+		if bytes.Equal(js, []byte("null")) {
+			continue // only comments
+		}
 		var meta struct {
 			Kind string `json:"kind"`
 		}
-		var generic map[string]any
-		if err := yaml.Unmarshal(doc, &generic); err != nil {
-			return nil, fmt.Errorf("document %d: %w", i+1, err)
-		}
-		if generic == nil {
-			continue // only comments
-		}
-		if err := yaml.Unmarshal(doc, &meta); err != nil {
+		if err := json.Unmarshal(js, &meta); err != nil {
 			return nil, fmt.Errorf("document %d: %w", i+1, err)
 		}
 		var obj runtime.Object
@@ -85,8 +89,10 @@ func Decode(data []byte) ([]runtime.Object, error) {
 		default:
 			return nil, fmt.Errorf("document %d: unexpected kind %q", i+1, meta.Kind)
 		}
-		if err := yaml.UnmarshalStrict(doc, obj); err != nil {
-			return nil, fmt.Errorf("document %d (%s): %w", i+1, meta.Kind, err)
+		dec := json.NewDecoder(bytes.NewReader(js))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(obj); err != nil {
+			return nil, fmt.Errorf("document %d (%s): error unmarshaling JSON: while decoding JSON: %w", i+1, meta.Kind, err)
 		}
 		out = append(out, obj)
 	}

@@ -1,10 +1,16 @@
 package bootstrap
 
 import (
+	"errors"
+	"io"
+	"reflect"
 	"strings"
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	yamlutil "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
 )
 
 func TestObjects(t *testing.T) {
@@ -55,5 +61,49 @@ func TestDecodeErrors(t *testing.T) {
 		if _, err := Decode([]byte(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Decode(%q) = %v, want an error containing %q", tc.in, err, tc.want)
 		}
+	}
+}
+
+// TestDecodeMatchesUnmarshalStrict checks that Decode's single YAML parse
+// per document gives the objects sigs.k8s.io/yaml.UnmarshalStrict gives.
+func TestDecodeMatchesUnmarshalStrict(t *testing.T) {
+	got, err := Decode(YAML())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := yamlutil.NewYAMLReader(bufioReader(YAML()))
+	var want []runtime.Object
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var meta struct {
+			Kind string `json:"kind"`
+		}
+		if err := yaml.Unmarshal(doc, &meta); err != nil || meta.Kind == "" {
+			continue
+		}
+		var obj runtime.Object
+		switch meta.Kind {
+		case "ClusterRole":
+			obj = &rbacv1.ClusterRole{}
+		case "ClusterRoleBinding":
+			obj = &rbacv1.ClusterRoleBinding{}
+		case "Role":
+			obj = &rbacv1.Role{}
+		case "RoleBinding":
+			obj = &rbacv1.RoleBinding{}
+		}
+		if err := yaml.UnmarshalStrict(doc, obj); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, obj)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Decode differs from yaml.UnmarshalStrict (%d and %d objects)", len(got), len(want))
 	}
 }
