@@ -510,7 +510,11 @@ func readFileContent(path string, walked bool, sink func(*job) error) error {
 	isJSON := isJSONName(path)
 	fi, err := f.Stat()
 	if err == nil && fi.Mode().IsRegular() && fi.Size() <= wholeFileLimit {
-		data, err := io.ReadAll(f)
+		// Sized to the file, so that reading it takes one allocation
+		// (io.ReadAll grows its buffer from 512 bytes).
+		buf := bytes.NewBuffer(make([]byte, 0, int(fi.Size())+bytes.MinRead))
+		_, err := buf.ReadFrom(f)
+		data := buf.Bytes()
 		if err != nil {
 			return sink(&job{err: &Error{File: path, Err: pathErr(err)}, walked: walked})
 		}
