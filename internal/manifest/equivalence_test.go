@@ -79,3 +79,61 @@ func TestMatchesStraightforwardDecoding(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchesStraightforwardDecodingRealWorld decodes every document of the
+// real-world corpus (test/realworld/testdata: 22 projects' manifests, read
+// as files, not rendered) both ways, one document at a time, and requires
+// equal objects wherever both decode it to one object without a problem.
+// Documents that either side rejects (templates, values files, broken
+// manifests) are covered by the error goldens instead.
+func TestMatchesStraightforwardDecodingRealWorld(t *testing.T) {
+	root := filepath.Join("..", "..", "test", "realworld", "testdata")
+	if _, err := os.Stat(root); err != nil {
+		t.Skip("no real-world corpus:", err)
+	}
+	compared := 0
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !manifestExt(path) {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if isJSONName(path) {
+			return nil // one value per file, covered by the JSON tests
+		}
+		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+		for i := 0; ; i++ {
+			doc, err := r.Read()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return nil // not YAML the reader splits: nothing to compare
+			}
+			want, err := straightforward(doc)
+			if err != nil || want == nil {
+				continue
+			}
+			var ours []runtime.Object
+			problems := 0
+			_ = Decode("doc.yaml", doc, func(o *Object) error { ours = append(ours, o.Object); return nil },
+				func(*Error) { problems++ })
+			if len(ours) != 1 || problems > 0 {
+				continue // a List, or a document with unknown fields or duplicate keys
+			}
+			compared++
+			if !equality.Semantic.DeepEqual(want, ours[0]) {
+				t.Errorf("%s document %d differs (-straightforward +ours):\n%s", path, i, cmp.Diff(want, ours[0]))
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if compared < 1000 {
+		t.Errorf("compared %d documents, want the bulk of the corpus", compared)
+	}
+	t.Logf("%d documents decode equally", compared)
+}
