@@ -11,6 +11,9 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/manifest"
 	"github.com/kubeward/kubeward/internal/podsecurity"
@@ -176,6 +179,44 @@ func (s *Scanner) Object(mo *manifest.Object) {
 			}
 			s.laterSup[supKey{o.File, o.Line, o.Kind, o.Namespace, o.Name}] = o.sup
 		}
+	}
+}
+
+// Live evaluates one object read from a live cluster and records its
+// findings. obj is a typed object as the API server returned it (defaulted
+// and validated), with its apiVersion and kind set; the scan keeps no
+// reference to it unless a cross-object analyzer does (the RBAC rules keep
+// RBAC objects and a workload's service account fields). A cluster holds
+// each object once, so live objects get no default namespace, no removed
+// API version and no bundles: they are judged together, as one set, by the
+// cross-object rules, which take the cluster's own default policy from the
+// objects. Findings carry no file (see finding.Finding). Do not mix Live
+// and Object in one scan; call Finish after the last object.
+func (s *Scanner) Live(obj runtime.Object) {
+	s.report.Summary.Objects++
+	gvk := obj.GetObjectKind().GroupVersionKind()
+	mo := &manifest.Object{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Object: obj}
+	if m, err := meta.Accessor(obj); err == nil {
+		mo.Namespace, mo.Name = m.GetNamespace(), m.GetName()
+	}
+	o := &Object{Object: mo, Live: true}
+	o.pod, o.hasPod = podTemplateOf(obj)
+	o.sup = s.suppressions(mo, o.pod)
+	for _, a := range s.analyzers {
+		a.Object(o, s.emit)
+	}
+	kept := false
+	for _, c := range s.cross {
+		if k := c.Keep(o); k != nil {
+			c.Add(k, 0)
+			kept = true
+		}
+	}
+	if kept && !o.sup.empty() {
+		if s.laterSup == nil {
+			s.laterSup = map[supKey]suppressions{}
+		}
+		s.laterSup[supKey{"", 0, o.Kind, o.Namespace, o.Name}] = o.sup
 	}
 }
 
