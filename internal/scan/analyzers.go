@@ -204,16 +204,7 @@ func (a *podSecurityAnalyzer) baselineSeverities(pt podTemplate) baselineFields 
 
 // remediation renders a fix as the sentence users read.
 func remediation(path string, fix podsecurity.Fix) string {
-	switch fix.Op {
-	case podsecurity.FixSet:
-		return "set " + path + ": " + fix.Value
-	case podsecurity.FixRemove:
-		if fix.Value != "" {
-			return "remove " + path + " (" + fix.Value + ")"
-		}
-		return "remove " + path
-	}
-	return "change " + path
+	return podsecurity.Remediation(path, fix)
 }
 
 // rbacAnalyzer runs the RBAC good-practice risks over the RBAC objects,
