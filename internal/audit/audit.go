@@ -433,7 +433,7 @@ func (a *Auditor) Finish() ([]Namespace, []finding.Finding) {
 		for _, g := range s.groups {
 			if g.pods > 1 {
 				fd := &s.findings[g.index]
-				fd.Message += fmt.Sprintf(" (and %d other pods of %s %s)", g.pods-1, g.workload.kind, g.workload.name)
+				fd.Message += fmt.Sprintf(" (and %s of %s %s)", plural(g.pods-1, "other pod"), g.workload.kind, g.workload.name)
 			}
 		}
 		out = append(out, s.findings...)
@@ -512,7 +512,7 @@ func (a *Auditor) namespaceFindings(s *nsState) []finding.Finding {
 		fix = p.Recommended.Command
 	}
 	if blockers := p.Blocking; fix == "" && blockers != "" && len(p.Blockers) > 0 {
-		fix = fmt.Sprintf("fix the %d workload fields listed in the namespace's plan to reach %s, then label the namespace", len(p.Blockers)+p.MoreBlockers, blockers)
+		fix = fmt.Sprintf("fix what the namespace's plan lists as blocking %s (%s), then label the namespace", blockers, plural(len(p.Blockers)+p.MoreBlockers, "field"))
 	}
 	switch {
 	case !s.hasEnforce && s.policy.Enforce.Level == podsecurity.LevelPrivileged:
@@ -523,4 +523,12 @@ func (a *Auditor) namespaceFindings(s *nsState) []finding.Finding {
 			p.Name, s.policy.Enforce, p.Recommended.Level, p.PinnedVersion), fix)
 	}
 	return out
+}
+
+// plural renders "1 pod", "2 pods".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -21,11 +21,15 @@ func WriteText(w io.Writer, plans []Namespace, color bool) error {
 	for i := range plans {
 		p := &plans[i]
 		fmt.Fprintf(w, "\n%s\n", bold("namespace "+p.Name))
-		labels := make([]string, 0, len(p.Labels))
-		for k, v := range p.Labels {
-			labels = append(labels, k+"="+v)
+		keys := make([]string, 0, len(p.Labels))
+		for k := range p.Labels {
+			keys = append(keys, k)
 		}
-		sort.Strings(labels)
+		sort.Strings(keys)
+		labels := make([]string, len(keys))
+		for i, k := range keys {
+			labels[i] = k + "=" + p.Labels[k]
+		}
 		if len(labels) == 0 {
 			labels = []string{"(no pod-security labels)"}
 		}
@@ -38,7 +42,7 @@ func WriteText(w io.Writer, plans []Namespace, color bool) error {
 			policy = "exempt (admission configuration): every pod is admitted"
 		}
 		fmt.Fprintf(tw, "  policy:\t%s\n", policy)
-		objs := fmt.Sprintf("%d pods, %d workload templates", p.Pods, p.Templates)
+		objs := plural(p.Pods, "pod") + ", " + plural(p.Templates, "workload template")
 		if p.ExemptRuntimeClass > 0 {
 			objs += fmt.Sprintf(" (%d with an exempt runtime class)", p.ExemptRuntimeClass)
 		}
@@ -63,7 +67,10 @@ func WriteText(w io.Writer, plans []Namespace, color bool) error {
 			}
 		}
 		if p.Recommended.Command != "" {
-			fmt.Fprintf(w, "  apply:     %s\n", p.Recommended.Command)
+			fmt.Fprintf(tw, "  apply:\t%s\n", p.Recommended.Command)
+			if err := tw.Flush(); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -74,11 +74,16 @@ type supKey struct {
 // NewScanner validates opts against the registry (unknown families and
 // rules are errors naming the known ones) and returns a scanner.
 func NewScanner(registry *finding.Registry, opts Options) (*Scanner, error) {
+	all, err := newAnalyzers(registry, opts)
+	if err != nil {
+		return nil, err
+	}
 	known := registry.Families()
+	runs := familiesOf(all)
 	enabled := map[string]bool{}
 	for _, f := range opts.Families {
-		if !slices.Contains(known, f) {
-			return nil, fmt.Errorf("unknown rule family %q (known: %s)", f, strings.Join(known, ", "))
+		if !slices.Contains(runs, f) {
+			return nil, fmt.Errorf("unknown rule family %q (known: %s)", f, strings.Join(runs, ", "))
 		}
 		enabled[f] = true
 	}
@@ -98,10 +103,6 @@ func NewScanner(registry *finding.Registry, opts Options) (*Scanner, error) {
 	if s.opts.Namespace == "" {
 		s.opts.Namespace = "default"
 	}
-	all, err := newAnalyzers(registry, s.opts)
-	if err != nil {
-		return nil, err
-	}
 	for _, a := range all {
 		if len(enabled) > 0 && !enabled[a.Family()] {
 			continue
@@ -113,6 +114,26 @@ func NewScanner(registry *finding.Registry, opts Options) (*Scanner, error) {
 	}
 	s.objects.namespace = s.opts.Namespace
 	return s, nil
+}
+
+// Families returns the rule families a scan runs, one per analyzer,
+// sorted: the families Options.Families may name. Other surfaces that run
+// the scanner's analyzers (audit) offer them too.
+func Families(registry *finding.Registry) []string {
+	all, err := newAnalyzers(registry, Options{})
+	if err != nil {
+		return nil
+	}
+	return familiesOf(all)
+}
+
+func familiesOf(all []Analyzer) []string {
+	out := make([]string, len(all))
+	for i, a := range all {
+		out[i] = a.Family()
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Read scans every object under paths (see manifest.Reader.Read) and
