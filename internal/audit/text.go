@@ -50,6 +50,9 @@ func WriteText(w io.Writer, plans []Namespace, color bool) error {
 		if !p.Exempt {
 			fmt.Fprintf(tw, "  meets:\t%s at latest, %s at %s (pods alone: %s, %s)\n", p.Meets.Latest, p.Meets.Pinned, p.PinnedVersion, p.PodsMeet.Latest, p.PodsMeet.Pinned)
 		}
+		if p.Recommended.Command != "" {
+			fmt.Fprintf(tw, "  apply:\t%s\n", p.Recommended.Command)
+		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
@@ -64,12 +67,6 @@ func WriteText(w io.Writer, plans []Namespace, color bool) error {
 			}
 			if p.MoreBlockers > 0 {
 				fmt.Fprintf(w, "    ... and %d more offending fields (see -o json)\n", p.MoreBlockers)
-			}
-		}
-		if p.Recommended.Command != "" {
-			fmt.Fprintf(tw, "  apply:\t%s\n", p.Recommended.Command)
-			if err := tw.Flush(); err != nil {
-				return err
 			}
 		}
 	}
