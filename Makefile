@@ -38,7 +38,7 @@ bench:
 FUZZTIME ?= 10s
 FUZZ_TARGETS := \
 	internal/abac:FuzzParseLine internal/cli/config:FuzzParse \
-	internal/admission:FuzzParseConfig internal/admission:FuzzParseExemptions \
+	internal/admission:FuzzParseConfig internal/admission:FuzzParseExemptions internal/admission:FuzzParseAnyConfig \
 	internal/manifest:FuzzDecode internal/manifest:FuzzToJSON \
 	internal/podsecurity:FuzzEvaluate \
 	internal/rbac:FuzzDecodeReviews \

@@ -54,6 +54,10 @@ type Object struct {
 	// API version (e.g. "v1.16"), empty when it is served; Replacement is
 	// the API version to use instead.
 	RemovedIn, Replacement string
+	// Live is true for an object read from a live cluster (Scanner.Live):
+	// it has no file, the API server has defaulted and validated it, and
+	// the objects of the scan are the cluster's complete set of their kinds.
+	Live bool
 	// pod is the object's pod or pod template, when it has one.
 	pod    podTemplate
 	hasPod bool

@@ -204,16 +204,7 @@ func (a *podSecurityAnalyzer) baselineSeverities(pt podTemplate) baselineFields 
 
 // remediation renders a fix as the sentence users read.
 func remediation(path string, fix podsecurity.Fix) string {
-	switch fix.Op {
-	case podsecurity.FixSet:
-		return "set " + path + ": " + fix.Value
-	case podsecurity.FixRemove:
-		if fix.Value != "" {
-			return "remove " + path + " (" + fix.Value + ")"
-		}
-		return "remove " + path
-	}
-	return "change " + path
+	return podsecurity.Remediation(path, fix)
 }
 
 // rbacAnalyzer runs the RBAC good-practice risks over the RBAC objects,
@@ -229,6 +220,10 @@ type rbacAnalyzer struct {
 	// docs keeps the RBAC objects (not workloads) by document, so that a
 	// problem found at Finish can point at its field's line.
 	docs map[rbac.Source]*manifest.Object
+	// live is set by the first live object (see Object.Live): the cluster's
+	// own default policy is among the objects, and its aggregation
+	// controller has already aggregated the ClusterRoles.
+	live bool
 }
 
 type rbacKept struct {
@@ -242,6 +237,10 @@ func (a *rbacAnalyzer) Object(*Object, Emit) {}
 
 func (a *rbacAnalyzer) Keep(o *Object) any {
 	src := rbac.Source{File: o.File, Line: o.Line}
+	if o.Live {
+		a.live = true
+		src = rbac.Source{Cluster: true, Default: rbac.IsBootstrap(o.Object.Object)}
+	}
 	switch o.Object.Object.(type) {
 	case *rbacv1.Role, *rbacv1.ClusterRole, *rbacv1.RoleBinding, *rbacv1.ClusterRoleBinding:
 		if a.docs == nil {
@@ -260,6 +259,10 @@ func (a *rbacAnalyzer) Keep(o *Object) any {
 func (a *rbacAnalyzer) Add(kept any, bundle int) {
 	for len(a.bundles) <= bundle {
 		p, _ := rbac.NewPolicyWithDefaults() // checked in newAnalyzers
+		if a.live {
+			// A cluster lists its default policy and every service account.
+			p = &rbac.Policy{ServiceAccountsListed: true}
+		}
 		a.bundles = append(a.bundles, p)
 	}
 	k := kept.(rbacKept)
@@ -269,7 +272,7 @@ func (a *rbacAnalyzer) Add(kept any, bundle int) {
 func (a *rbacAnalyzer) Finish(emit Emit, problem func(Problem)) {
 	for i, p := range a.bundles {
 		a.bundles[i] = nil
-		ix := rbac.NewIndex(p, rbac.Options{Aggregate: true})
+		ix := rbac.NewIndex(p, rbac.Options{Aggregate: !a.live})
 		for _, pr := range ix.Problems() {
 			line := pr.Source.Line
 			if o := a.docs[pr.Source]; o != nil && pr.Field != "" {

@@ -11,6 +11,9 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/manifest"
 	"github.com/kubeward/kubeward/internal/podsecurity"
@@ -71,11 +74,16 @@ type supKey struct {
 // NewScanner validates opts against the registry (unknown families and
 // rules are errors naming the known ones) and returns a scanner.
 func NewScanner(registry *finding.Registry, opts Options) (*Scanner, error) {
+	all, err := newAnalyzers(registry, opts)
+	if err != nil {
+		return nil, err
+	}
 	known := registry.Families()
+	runs := familiesOf(all)
 	enabled := map[string]bool{}
 	for _, f := range opts.Families {
-		if !slices.Contains(known, f) {
-			return nil, fmt.Errorf("unknown rule family %q (known: %s)", f, strings.Join(known, ", "))
+		if !slices.Contains(runs, f) {
+			return nil, fmt.Errorf("unknown rule family %q (known: %s)", f, strings.Join(runs, ", "))
 		}
 		enabled[f] = true
 	}
@@ -95,10 +103,6 @@ func NewScanner(registry *finding.Registry, opts Options) (*Scanner, error) {
 	if s.opts.Namespace == "" {
 		s.opts.Namespace = "default"
 	}
-	all, err := newAnalyzers(registry, s.opts)
-	if err != nil {
-		return nil, err
-	}
 	for _, a := range all {
 		if len(enabled) > 0 && !enabled[a.Family()] {
 			continue
@@ -110,6 +114,26 @@ func NewScanner(registry *finding.Registry, opts Options) (*Scanner, error) {
 	}
 	s.objects.namespace = s.opts.Namespace
 	return s, nil
+}
+
+// Families returns the rule families a scan runs, one per analyzer,
+// sorted: the families Options.Families may name. Other surfaces that run
+// the scanner's analyzers (audit) offer them too.
+func Families(registry *finding.Registry) []string {
+	all, err := newAnalyzers(registry, Options{})
+	if err != nil {
+		return nil
+	}
+	return familiesOf(all)
+}
+
+func familiesOf(all []Analyzer) []string {
+	out := make([]string, len(all))
+	for i, a := range all {
+		out[i] = a.Family()
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Read scans every object under paths (see manifest.Reader.Read) and
@@ -176,6 +200,44 @@ func (s *Scanner) Object(mo *manifest.Object) {
 			}
 			s.laterSup[supKey{o.File, o.Line, o.Kind, o.Namespace, o.Name}] = o.sup
 		}
+	}
+}
+
+// Live evaluates one object read from a live cluster and records its
+// findings. obj is a typed object as the API server returned it (defaulted
+// and validated), with its apiVersion and kind set; the scan keeps no
+// reference to it unless a cross-object analyzer does (the RBAC rules keep
+// RBAC objects and a workload's service account fields). A cluster holds
+// each object once, so live objects get no default namespace, no removed
+// API version and no bundles: they are judged together, as one set, by the
+// cross-object rules, which take the cluster's own default policy from the
+// objects. Findings carry no file (see finding.Finding). Do not mix Live
+// and Object in one scan; call Finish after the last object.
+func (s *Scanner) Live(obj runtime.Object) {
+	s.report.Summary.Objects++
+	gvk := obj.GetObjectKind().GroupVersionKind()
+	mo := &manifest.Object{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Object: obj}
+	if m, err := meta.Accessor(obj); err == nil {
+		mo.Namespace, mo.Name = m.GetNamespace(), m.GetName()
+	}
+	o := &Object{Object: mo, Live: true}
+	o.pod, o.hasPod = podTemplateOf(obj)
+	o.sup = s.suppressions(mo, o.pod)
+	for _, a := range s.analyzers {
+		a.Object(o, s.emit)
+	}
+	kept := false
+	for _, c := range s.cross {
+		if k := c.Keep(o); k != nil {
+			c.Add(k, 0)
+			kept = true
+		}
+	}
+	if kept && !o.sup.empty() {
+		if s.laterSup == nil {
+			s.laterSup = map[supKey]suppressions{}
+		}
+		s.laterSup[supKey{"", 0, o.Kind, o.Namespace, o.Name}] = o.sup
 	}
 }
 

@@ -84,6 +84,13 @@ func (s *Scanner) suppressions(o *manifest.Object, pt podTemplate) suppressions 
 				container = c
 			}
 			at := func(msg string) {
+				if o.File == "" {
+					// A live object (Scanner.Live): the cluster is not input
+					// to correct before a run, so the problem is a warning
+					// naming the object.
+					s.report.AddWarning(report.InputError{Message: fmt.Sprintf("%s %s/%s: %s", o.Kind, o.Namespace, o.Name, msg)})
+					return
+				}
 				path := pathPrefix + fmt.Sprintf("metadata.annotations[%q]", key)
 				s.report.AddError(report.InputError{File: o.File, Line: o.FieldLine(path), Message: msg})
 			}

@@ -1,0 +1,165 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/tools/pager"
+)
+
+// Load returns the client configuration kubectl would use: the kubeconfig
+// file given, else $KUBECONFIG or ~/.kube/config, with context (empty: the
+// current context); when no kubeconfig file exists and neither is given,
+// the in-cluster service account. userAgent names the caller in the API
+// server's logs. The client's rate limit is raised (QPS 50, burst 100):
+// listing in pages is a burst of requests.
+func Load(kubeconfig, context, userAgent string) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if kubeconfig != "" {
+		rules.ExplicitPath = kubeconfig
+	}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	cfg = rest.CopyConfig(cfg)
+	if cfg.QPS == 0 {
+		cfg.QPS, cfg.Burst = 50, 100
+	}
+	return rest.AddUserAgent(cfg, userAgent), nil
+}
+
+// Resource is a kind of object a Lister reads.
+type Resource struct {
+	// Group and Resource name it as RBAC does (Group "" for the core group).
+	Group, Resource string
+	// Kind is set on every listed object, with the group's version.
+	Kind       schema.GroupVersionKind
+	Namespaced bool
+	list       func(c kubernetes.Interface, namespace string) pager.ListPageFunc
+}
+
+// AuditResources are the resources `kubeward audit` reads, in the order it
+// reads them: namespaces first (their labels are the policy), then the
+// workloads (so that pods are grouped under the workload that owns them),
+// then pods, then what the RBAC rules judge. Secrets are deliberately not
+// among them. deploy/audit's ClusterRole grants get and list on exactly
+// these.
+var AuditResources = []Resource{
+	res("", "namespaces", "v1", "Namespace", false, func(c kubernetes.Interface, _ string) pager.ListPageFunc {
+		return pageFunc(c.CoreV1().Namespaces().List)
+	}),
+	res("apps", "deployments", "apps/v1", "Deployment", true, func(c kubernetes.Interface, ns string) pager.ListPageFunc {
+		return pageFunc(c.AppsV1().Deployments(ns).List)
+	}),
+	res("apps", "replicasets", "apps/v1", "ReplicaSet", true, func(c kubernetes.Interface, ns string) pager.ListPageFunc {
+		return pageFunc(c.AppsV1().ReplicaSets(ns).List)
+	}),
+	res("apps", "statefulsets", "apps/v1", "StatefulSet", true, func(c kubernetes.Interface, ns string) pager.ListPageFunc {
+		return pageFunc(c.AppsV1().StatefulSets(ns).List)
+	}),
+	res("apps", "daemonsets", "apps/v1", "DaemonSet", true, func(c kubernetes.Interface, ns string) pager.ListPageFunc {
+		return pageFunc(c.AppsV1().DaemonSets(ns).List)
+	}),
+	res("batch", "cronjobs", "batch/v1", "CronJob", true, func(c kubernetes.Interface, ns string) pager.ListPageFunc {
+		return pageFunc(c.BatchV1().CronJobs(ns).List)
+	}),
+	res("batch", "jobs", "batch/v1", "Job", true, func(c kubernetes.Interface, ns string) pager.ListPageFunc {
+		return pageFunc(c.BatchV1().Jobs(ns).List)
+	}),
+	res("", "replicationcontrollers", "v1", "ReplicationController", true, func(c kubernetes.Interface, ns string) pager.ListPageFunc {
+		return pageFunc(c.CoreV1().ReplicationControllers(ns).List)
+	}),
+	res("", "podtemplates", "v1", "PodTemplate", true, func(c kubernetes.Interface, ns string) pager.ListPageFunc {
+		return pageFunc(c.CoreV1().PodTemplates(ns).List)
+	}),
+	res("", "pods", "v1", "Pod", true, func(c kubernetes.Interface, ns string) pager.ListPageFunc {
+		return pageFunc(c.CoreV1().Pods(ns).List)
+	}),
+	res("rbac.authorization.k8s.io", "clusterroles", "rbac.authorization.k8s.io/v1", "ClusterRole", false, func(c kubernetes.Interface, _ string) pager.ListPageFunc {
+		return pageFunc(c.RbacV1().ClusterRoles().List)
+	}),
+	res("rbac.authorization.k8s.io", "clusterrolebindings", "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", false, func(c kubernetes.Interface, _ string) pager.ListPageFunc {
+		return pageFunc(c.RbacV1().ClusterRoleBindings().List)
+	}),
+	res("rbac.authorization.k8s.io", "roles", "rbac.authorization.k8s.io/v1", "Role", true, func(c kubernetes.Interface, ns string) pager.ListPageFunc {
+		return pageFunc(c.RbacV1().Roles(ns).List)
+	}),
+	res("rbac.authorization.k8s.io", "rolebindings", "rbac.authorization.k8s.io/v1", "RoleBinding", true, func(c kubernetes.Interface, ns string) pager.ListPageFunc {
+		return pageFunc(c.RbacV1().RoleBindings(ns).List)
+	}),
+	res("", "serviceaccounts", "v1", "ServiceAccount", true, func(c kubernetes.Interface, ns string) pager.ListPageFunc {
+		return pageFunc(c.CoreV1().ServiceAccounts(ns).List)
+	}),
+	res("", "resourcequotas", "v1", "ResourceQuota", true, func(c kubernetes.Interface, ns string) pager.ListPageFunc {
+		return pageFunc(c.CoreV1().ResourceQuotas(ns).List)
+	}),
+}
+
+func res(group, resource, apiVersion, kind string, namespaced bool, list func(kubernetes.Interface, string) pager.ListPageFunc) Resource {
+	return Resource{Group: group, Resource: resource, Kind: schema.FromAPIVersionAndKind(apiVersion, kind), Namespaced: namespaced, list: list}
+}
+
+func pageFunc[L runtime.Object](list func(context.Context, metav1.ListOptions) (L, error)) pager.ListPageFunc {
+	return func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return list(ctx, o) }
+}
+
+// Lister lists resources in pages with client-go's pager, as kubectl does,
+// holding at most one page (plus the one being fetched) at a time.
+type Lister struct {
+	Client kubernetes.Interface
+	// PageSize is the number of objects per request; 0 lists each
+	// resource in one response.
+	PageSize int64
+	// Namespace restricts namespaced resources to one namespace; the
+	// namespace itself is then read with get, and cluster-scoped resources
+	// other than namespaces are still listed whole.
+	Namespace string
+}
+
+// Each lists each resource in turn and calls fn with every object, typed,
+// with its apiVersion and kind set and its managedFields dropped. The
+// object is fn's to keep; pages are not retained by the Lister. An error
+// names the resource; fn's error stops the listing and is returned.
+func (l *Lister) Each(ctx context.Context, resources []Resource, fn func(runtime.Object) error) error {
+	for _, r := range resources {
+		emit := func(o runtime.Object) error {
+			o.GetObjectKind().SetGroupVersionKind(r.Kind)
+			if m, ok := o.(metav1.Object); ok {
+				m.SetManagedFields(nil)
+			}
+			return fn(o)
+		}
+		if l.Namespace != "" && r.Resource == "namespaces" {
+			ns, err := l.Client.CoreV1().Namespaces().Get(ctx, l.Namespace, metav1.GetOptions{})
+			if err != nil {
+				return fmt.Errorf("getting namespace %q: %w", l.Namespace, err)
+			}
+			if err := emit(ns); err != nil {
+				return err
+			}
+			continue
+		}
+		ns := ""
+		if r.Namespaced {
+			ns = l.Namespace
+		}
+		pg := pager.New(r.list(l.Client, ns))
+		pg.PageSize = l.PageSize
+		pg.PageBufferSize = 1
+		if err := pg.EachListItemWithAlloc(ctx, metav1.ListOptions{}, emit); err != nil {
+			where := r.Resource
+			if ns != "" {
+				where += " in namespace " + ns
+			}
+			return fmt.Errorf("listing %s: %w", where, err)
+		}
+	}
+	return nil
+}
