@@ -116,6 +116,9 @@ func (a *secretsAnalyzer) Add(kept any, bundle int) {
 
 func (a *secretsAnalyzer) Finish(emit Emit, _ func(Problem)) {
 	rule := a.rules[secrets.RuleReadable]
+	// A file in several bundles (a kustomize base rendered by several
+	// overlays) is reported once per distinct answer.
+	seen := map[string]bool{}
 	for i, b := range a.bundles {
 		a.bundles[i] = nil
 		if b == nil || len(b.secrets) == 0 {
@@ -124,9 +127,11 @@ func (a *secretsAnalyzer) Finish(emit Emit, _ func(Problem)) {
 		ix := rbac.NewIndex(b.policy, rbac.Options{Aggregate: true})
 		for _, s := range b.secrets {
 			subjects, grants := secrets.Readers(ix, s.ref.Namespace, s.ref.Name)
-			if len(subjects) == 0 {
+			key := fmt.Sprint(s.file, s.line, s.ref, subjects)
+			if len(subjects) == 0 || seen[key] {
 				continue
 			}
+			seen[key] = true
 			emit(nil, finding.Finding{
 				Rule:        rule.ID,
 				Severity:    rule.Severity,

@@ -182,7 +182,8 @@ var placeholders = map[string]bool{
 // Placeholder reports whether v stands for a credential rather than being
 // one: empty, a well-known placeholder (changeme, <password>, your-token,
 // xxxx, ****), a reference to a variable or a template (${PASSWORD},
-// $(PASSWORD), {{ .Values.password }}, %PASSWORD%), or a file path.
+// $(PASSWORD), {{ .Values.password }}, %PASSWORD%, __TOKEN__, `cmd`), or
+// a file path.
 func Placeholder(v string) bool {
 	v = strings.TrimSpace(v)
 	v = strings.Trim(v, `"'`)
@@ -199,7 +200,9 @@ func Placeholder(v string) bool {
 			return true
 		}
 	}
-	if l[0] == '$' || (l[0] == '%' && l[len(l)-1] == '%') {
+	// Variables, command substitution and template markers of build
+	// tools: $VAR, %VAR%, `cmd`, __TOKEN__, @TOKEN@.
+	if l[0] == '$' || l[0] == '`' || len(l) > 2 && (l[0] == '%' && l[len(l)-1] == '%' || l[0] == '@' && l[len(l)-1] == '@' || strings.HasPrefix(l, "__") && strings.HasSuffix(l, "__")) {
 		return true
 	}
 	if strings.HasPrefix(v, "/") || strings.HasPrefix(v, "./") || strings.HasPrefix(v, "~/") || strings.HasPrefix(v, "file:") {
