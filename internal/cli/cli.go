@@ -16,6 +16,7 @@ import (
 	"github.com/kubeward/kubeward/internal/cli/config"
 	rbaccmd "github.com/kubeward/kubeward/internal/cli/rbac"
 	scancmd "github.com/kubeward/kubeward/internal/cli/scan"
+	secretscmd "github.com/kubeward/kubeward/internal/cli/secrets"
 	webhookcmd "github.com/kubeward/kubeward/internal/cli/webhook"
 )
 
@@ -29,6 +30,7 @@ var commands = []func(clierr.Streams) *cobra.Command{
 	newRulesCommand,
 	webhookcmd.NewCommand,
 	rbaccmd.NewCommand,
+	secretscmd.NewCommand,
 }
 
 // Main runs kubeward with args and returns the process exit code:
