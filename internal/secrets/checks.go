@@ -153,7 +153,7 @@ func checkConfigMap(cm *corev1.ConfigMap, out []Issue) []Issue {
 		// A configuration file: look at its assignments.
 		for i, line := range strings.Split(v, "\n") {
 			name, val, ok := parseAssignment(line)
-			if !ok || !CredentialName(name) || !valueLooksSecret(val) {
+			if !ok || !namedCredential(name, val) {
 				continue
 			}
 			out = append(out, Issue{Rule: RuleConfigMapCredential, Path: path, Line: i + 1,
@@ -284,7 +284,7 @@ func commandCredential(words []string) (int, Match, bool) {
 		}
 		for _, sm := range flagValue.FindAllStringSubmatch(w, -1) {
 			name, val := sm[1], strings.Trim(sm[2], `"'`)
-			if CredentialName(name) && valueLooksSecret(val) {
+			if namedCredential(name, val) {
 				return i, Match{Kind: "credential (" + name + ")", Hint: Hint(val)}, true
 			}
 		}
@@ -310,7 +310,7 @@ func flagPair(words []string) (int, Match, bool) {
 			continue
 		}
 		name, val := strings.TrimLeft(w, "-"), strings.Trim(words[i+1], `"'`)
-		if CredentialName(name) && !strings.HasPrefix(val, "-") && valueLooksSecret(val) {
+		if !strings.HasPrefix(val, "-") && namedCredential(name, val) {
 			return i + 1, Match{Kind: "credential (" + name + ")", Hint: Hint(val)}, true
 		}
 	}

@@ -107,13 +107,11 @@ func TestCorpus(t *testing.T) {
 			continue // no value on the line
 		}
 		line := lineOf(t, k.file, k.line)
-		line = line[:strings.Index(line, "# want")]
-		var long string
-		for _, w := range strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '"' || r == '=' || r == ',' || r == '[' }) {
-			if len(w) > len(long) {
-				long = w
-			}
+		line = strings.TrimSpace(line[:strings.Index(line, "# want")])
+		if i := strings.LastIndexAny(line, "= "); i >= 0 {
+			line = line[i+1:]
 		}
+		long := strings.Trim(line, `"',]`)
 		if len(long) < 10 {
 			continue
 		}

@@ -310,7 +310,7 @@ func CredentialName(name string) bool {
 // or boolean, and not too short.
 func valueLooksSecret(v string) bool {
 	v = strings.TrimSpace(v)
-	if len(v) < 6 || len(v) > 4096 || Placeholder(v) {
+	if len(v) < 6 || len(v) > 4096 || Placeholder(v) || sequential(v) {
 		return false
 	}
 	if strings.Count(v, " ") >= 2 || strings.ContainsAny(v, "\n") {
@@ -341,8 +341,45 @@ func Credential(name, v string) (Match, bool) {
 	if m, ok := FindFormat(v); ok {
 		return m, true
 	}
-	if CredentialName(name) && valueLooksSecret(v) {
+	if namedCredential(name, v) {
 		return Match{Kind: "credential", Hint: Hint(strings.TrimSpace(v))}, true
 	}
 	return Match{}, false
+}
+
+// namedCredential reports whether v, stored under name, is a credential
+// by its name: a credential name, a value that can be one, and not the
+// name of a Secret (EXISTING_SECRET=db-credentials).
+func namedCredential(name, v string) bool {
+	if !CredentialName(name) || !valueLooksSecret(v) {
+		return false
+	}
+	if dns1123.MatchString(v) && strings.ContainsAny(v, "-.") {
+		for _, w := range Words(name) {
+			if w == "secret" || w == "existing" {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// dns1123 matches a Kubernetes object name (DNS-1123 subdomain).
+var dns1123 = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+
+// sequential reports whether s holds a run of six or more consecutive
+// ascending characters (123456, abcdef), the mark of example values.
+func sequential(s string) bool {
+	run := 1
+	for i := 1; i < len(s); i++ {
+		if s[i] == s[i-1]+1 && (s[i] >= '0' && s[i] <= '9' || s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z') {
+			run++
+			if run >= 6 {
+				return true
+			}
+		} else {
+			run = 1
+		}
+	}
+	return false
 }
