@@ -270,10 +270,6 @@ func checkPod(spec *corev1.PodSpec, prefix string, out []Issue) []Issue {
 	return checkVolumes(spec, prefix, ls[1], out)
 }
 
-// flagValue matches --name=value and name=value words, also inside a shell
-// script.
-var flagValue = regexp.MustCompile(`(?:^|\s)-{0,2}([A-Za-z_][A-Za-z0-9_.\-]*)=("[^"]*"|'[^']*'|\S+)`)
-
 // commandCredential finds the first credential in a command line: a known
 // format in any word, --name=value and NAME=value words, and "--name value"
 // pairs where --name is a credential name.
@@ -282,10 +278,16 @@ func commandCredential(words []string) (int, Match, bool) {
 		if m, ok := FindFormat(w); ok {
 			return i, m, true
 		}
-		for _, sm := range flagValue.FindAllStringSubmatch(w, -1) {
-			name, val := sm[1], strings.Trim(sm[2], `"'`)
-			if namedCredential(name, val) {
-				return i, Match{Kind: "credential (" + name + ")", Hint: Hint(val)}, true
+		if strings.Contains(w, "=") {
+			for _, word := range strings.Fields(w) {
+				name, val, ok := strings.Cut(word, "=")
+				if !ok {
+					continue
+				}
+				name, val = strings.TrimLeft(name, "-"), strings.Trim(val, `"'`)
+				if namedCredential(name, val) {
+					return i, Match{Kind: "credential (" + name + ")", Hint: Hint(val)}, true
+				}
 			}
 		}
 		// "--password VALUE" inside a shell script word, then across words.

@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"math"
@@ -54,20 +55,23 @@ func itoa(n int) string {
 // name they are stored under. Each has a fixed, distinctive shape; check
 // rejects documentation examples and placeholders of that shape.
 var formats = []struct {
-	kind  string
+	kind string
+	// marks are substrings one of which any match contains: a cheap test
+	// before the regular expression.
+	marks []string
 	re    *regexp.Regexp
 	check func(m string) bool
 }{
-	{"private key", regexp.MustCompile(`-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----[\s\S]*?(-----END|$)`), pemBody},
-	{"AWS access key ID", regexp.MustCompile(`\b(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b`), func(m string) bool { return !strings.Contains(m, "EXAMPLE") && randomish(m[4:], 3.0) }},
-	{"GitHub token", regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b`), func(m string) bool { return randomish(m[strings.IndexByte(m, '_')+1:], 3.5) }},
-	{"GitLab token", regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20,}\b`), func(m string) bool { return randomish(m[6:], 3.5) }},
-	{"Slack token", regexp.MustCompile(`\bxox[abposr]-[0-9A-Za-z-]{10,}\b`), func(m string) bool { return randomish(m[5:], 3.0) }},
-	{"Slack webhook URL", regexp.MustCompile(`https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{16,}`), func(m string) bool { return randomish(m[strings.LastIndexByte(m, '/')+1:], 3.0) }},
-	{"Google API key", regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b`), func(m string) bool { return randomish(m[4:], 3.5) }},
-	{"Stripe secret key", regexp.MustCompile(`\b[sr]k_live_[0-9A-Za-z]{20,}\b`), func(m string) bool { return randomish(m[8:], 3.5) }},
-	{"JSON Web Token", regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}`), jwt},
-	{"URL with a password", regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:/@'"]+:[^\s@/'"]+@[^\s/'"]+`), basicAuthURL},
+	{"private key", []string{"PRIVATE KEY"}, regexp.MustCompile(`-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----[\s\S]*?(-----END|$)`), pemBody},
+	{"AWS access key ID", []string{"AKIA", "ASIA", "ABIA", "ACCA"}, regexp.MustCompile(`\b(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b`), func(m string) bool { return !strings.Contains(m, "EXAMPLE") && randomish(m[4:], 3.0) }},
+	{"GitHub token", []string{"gh", "github_pat_"}, regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b`), func(m string) bool { return randomish(m[strings.IndexByte(m, '_')+1:], 3.5) }},
+	{"GitLab token", []string{"glpat-"}, regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20,}\b`), func(m string) bool { return randomish(m[6:], 3.5) }},
+	{"Slack token", []string{"xox"}, regexp.MustCompile(`\bxox[abposr]-[0-9A-Za-z-]{10,}\b`), func(m string) bool { return randomish(m[5:], 3.0) }},
+	{"Slack webhook URL", []string{"hooks.slack.com"}, regexp.MustCompile(`https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{16,}`), func(m string) bool { return randomish(m[strings.LastIndexByte(m, '/')+1:], 3.0) }},
+	{"Google API key", []string{"AIza"}, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b`), func(m string) bool { return randomish(m[4:], 3.5) }},
+	{"Stripe secret key", []string{"k_live_"}, regexp.MustCompile(`\b[sr]k_live_[0-9A-Za-z]{20,}\b`), func(m string) bool { return randomish(m[8:], 3.5) }},
+	{"JSON Web Token", []string{"eyJ"}, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}`), jwt},
+	{"URL with a password", []string{"@"}, regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:/@'"]+:[^\s@/'"]+@[^\s/'"]+`), basicAuthURL},
 }
 
 // FindFormat returns the first credential format found in v.
@@ -76,6 +80,9 @@ func FindFormat(v string) (Match, bool) {
 		return Match{}, false
 	}
 	for _, f := range formats {
+		if !containsAny(v, f.marks) {
+			continue
+		}
 		for _, loc := range f.re.FindAllStringIndex(v, 4) {
 			m := v[loc[0]:loc[1]]
 			if f.check(m) {
@@ -84,6 +91,15 @@ func FindFormat(v string) (Match, bool) {
 		}
 	}
 	return Match{}, false
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // pemBody accepts a private key block whose body is long and random enough
@@ -281,6 +297,9 @@ func Words(name string) []string {
 // key), and its last word does not describe the credential instead of
 // holding it (a _FILE, _NAME, _TTL, _LENGTH suffix).
 func CredentialName(name string) bool {
+	if !mayNameCredential(name) {
+		return false
+	}
 	ws := Words(name)
 	if len(ws) == 0 {
 		return false
@@ -300,6 +319,29 @@ func CredentialName(name string) bool {
 			if len(w) > len(suffix) && strings.HasSuffix(w, suffix) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// mayNameCredential is a cheap test that name could be a credential name:
+// it holds a fragment of a credential word, in any case.
+func mayNameCredential(name string) bool {
+	var buf [64]byte
+	if len(name) > len(buf) {
+		return true
+	}
+	l := buf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		l[i] = c
+	}
+	for _, frag := range []string{"pass", "pwd", "secret", "token", "key", "cred", "dsn", "bearer"} {
+		if bytes.Contains(l, []byte(frag)) {
+			return true
 		}
 	}
 	return false
