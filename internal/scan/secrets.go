@@ -24,7 +24,7 @@ type secretsAnalyzer struct {
 }
 
 type secretsBundle struct {
-	policy  *rbac.Policy
+	rbac    []keptRBAC
 	secrets []keptSecret
 }
 
@@ -102,15 +102,14 @@ func (a *secretsAnalyzer) Add(kept any, bundle int) {
 	}
 	b := a.bundles[bundle]
 	if b == nil {
-		p, _ := rbac.NewPolicyWithDefaults() // checked in newAnalyzers
-		b = &secretsBundle{policy: p}
+		b = &secretsBundle{}
 		a.bundles[bundle] = b
 	}
 	switch k := kept.(type) {
 	case keptSecret:
 		b.secrets = append(b.secrets, k)
 	case keptRBAC:
-		b.policy.Add(k.obj, k.src)
+		b.rbac = append(b.rbac, k)
 	}
 }
 
@@ -124,7 +123,12 @@ func (a *secretsAnalyzer) Finish(emit Emit, _ func(Problem)) {
 		if b == nil || len(b.secrets) == 0 {
 			continue
 		}
-		ix := rbac.NewIndex(b.policy, rbac.Options{Aggregate: true})
+		// The policy is built only for bundles with Secrets.
+		p, _ := rbac.NewPolicyWithDefaults() // checked in newAnalyzers
+		for _, k := range b.rbac {
+			p.Add(k.obj, k.src)
+		}
+		ix := rbac.NewIndex(p, rbac.Options{Aggregate: true})
 		for _, s := range b.secrets {
 			subjects, grants := secrets.Readers(ix, s.ref.Namespace, s.ref.Name)
 			key := fmt.Sprint(s.file, s.line, s.ref, subjects)

@@ -96,3 +96,33 @@ func BenchmarkCheckPod(b *testing.B) {
 		out = Check(in, out[:0])
 	}
 }
+
+// TestCheckSecretSource checks that only Secrets read from files are
+// reported as committed (a live Secret holds its data by design), that
+// SOPS documents are not, and that service account token Secrets are
+// reported from either source.
+func TestCheckSecretSource(t *testing.T) {
+	s := &corev1.Secret{StringData: map[string]string{"password": "Zx9mQ2vLw7Tr4K"}}
+	tok := &corev1.Secret{Type: corev1.SecretTypeServiceAccountToken}
+	for _, tc := range []struct {
+		name string
+		in   Input
+		want []string
+	}{
+		{"file", Input{Object: s, FromFile: true}, []string{RuleCommitted}},
+		{"live", Input{Object: s}, nil},
+		{"sops", Input{Object: s, FromFile: true, SOPS: true}, nil},
+		{"token file", Input{Object: tok, FromFile: true}, []string{RuleServiceAccountToken}},
+		{"token live", Input{Object: tok}, []string{RuleServiceAccountToken}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, is := range Check(tc.in, nil) {
+				got = append(got, is.Rule)
+			}
+			if !cmp.Equal(got, tc.want) {
+				t.Errorf("rules %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
