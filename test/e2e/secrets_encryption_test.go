@@ -9,9 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"go.etcd.io/etcd/client/pkg/v3/transport"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -191,4 +195,58 @@ func TestSecretsEncryption(t *testing.T) {
 	if code != 0 || len(r.Findings) != 0 {
 		t.Errorf("after rewrite with key2: exit %d, findings %+v; want 0 and none", code, r.Findings)
 	}
+}
+
+// TestSecretsEncryptionTLS reads an etcd that requires client
+// certificates, as kubeadm runs it, with --cacert/--cert/--key, and checks
+// that the walk goes page by page past many objects and that a client
+// without a certificate is refused.
+func TestSecretsEncryptionTLS(t *testing.T) {
+	e := controlplane.StartTLSEtcd(t)
+	tlsCfg, err := transport.TLSInfo{CertFile: e.CertFile, KeyFile: e.KeyFile, TrustedCAFile: e.CAFile}.ClientConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.Endpoint}, TLS: tlsCfg, DialTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	// 120 Secrets as kube-apiserver stores them: every tenth in plaintext.
+	want := []string{}
+	for i := range 120 {
+		key := fmt.Sprintf("/registry/secrets/ns%d/s%03d", i%3, i)
+		val := "k8s:enc:aesgcm:v1:k1:\x00\x01opaque"
+		if i%10 == 0 {
+			val = "k8s\x00\n\x0c\n\x02v1\x12\x06Secret"
+			want = append(want, fmt.Sprintf("ns%d/s%03d", i%3, i))
+		}
+		if _, err := cli.Put(ctx, key, val); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sort.Strings(want)
+	code, out, errOut := runKubeward("secrets", "verify-encryption", "--no-config-file", "--etcd-endpoints", e.Endpoint,
+		"--cacert", e.CAFile, "--cert", e.CertFile, "--key", e.KeyFile, "--page-size", "7", "-o", "json")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, errOut)
+	}
+	var r verifyReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, found(r, secrets.RulePlaintextInEtcd)); d != "" {
+		t.Errorf("plaintext (-want +got):\n%s", d)
+	}
+	if len(r.Encryption) != 1 || r.Encryption[0].Objects != 120 {
+		t.Errorf("encryption section %+v, want 120 secrets", r.Encryption)
+	}
+	code, _, errOut = runKubeward("secrets", "verify-encryption", "--no-config-file", "--etcd-endpoints", e.Endpoint,
+		"--cacert", e.CAFile, "--timeout", "3s")
+	if code != 2 {
+		t.Errorf("without a client certificate: exit %d, want 2\n%s", code, errOut)
+	}
+	t.Logf("without a client certificate: %s", strings.TrimSpace(errOut))
 }

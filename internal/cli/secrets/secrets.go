@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 
 	"github.com/kubeward/kubeward/internal/cli/clierr"
 	"github.com/kubeward/kubeward/internal/cli/reporting"
@@ -117,7 +118,8 @@ func runVerify(ctx context.Context, s clierr.Streams, f *verifyFlags) error {
 		return err
 	}
 	defer w.Close()
-	cfg := clientv3.Config{Endpoints: f.endpoints, DialTimeout: f.timeout}
+	// The etcd client logs its retries; kubeward reports the error once.
+	cfg := clientv3.Config{Endpoints: f.endpoints, DialTimeout: f.timeout, Logger: zap.NewNop()}
 	if f.caCert != "" || f.cert != "" {
 		tls, err := transport.TLSInfo{CertFile: f.cert, KeyFile: f.key, TrustedCAFile: f.caCert}.ClientConfig()
 		if err != nil {
@@ -135,7 +137,8 @@ func runVerify(ctx context.Context, s clierr.Streams, f *verifyFlags) error {
 	defer cli.Close()
 	results, err := secrets.Verify(ctx, etcdPager{cli, f.timeout}, opts)
 	if err != nil {
-		return &clierr.ExitError{Code: clierr.CodeError, Err: err}
+		return &clierr.ExitError{Code: clierr.CodeError, Err: err,
+			Hint: "check --etcd-endpoints and the client certificate etcd requires (--cacert, --cert, --key; kubeadm: /etc/kubernetes/pki/etcd/ca.crt, /etc/kubernetes/pki/apiserver-etcd-client.crt and .key)"}
 	}
 	rep := report.New()
 	for _, r := range results {
