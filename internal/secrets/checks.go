@@ -85,8 +85,11 @@ var sopsValue = regexp.MustCompile(`^ENC\[[A-Z0-9_]+,data:`)
 
 func checkSecret(s *corev1.Secret, in Input, out []Issue) []Issue {
 	if s.Type == corev1.SecretTypeServiceAccountToken {
-		out = append(out, Issue{Rule: RuleServiceAccountToken, Path: "type",
-			Message: fmt.Sprintf("Secret of type %s holds a token that never expires (service account %q)", s.Type, s.Annotations[corev1.ServiceAccountNameKey])})
+		msg := fmt.Sprintf("Secret of type %s holds a token that never expires", s.Type)
+		if sa := s.Annotations[corev1.ServiceAccountNameKey]; sa != "" {
+			msg += fmt.Sprintf(" (service account %q)", sa)
+		}
+		out = append(out, Issue{Rule: RuleServiceAccountToken, Path: "type", Message: msg})
 	}
 	if !in.FromFile || in.SOPS {
 		return out
