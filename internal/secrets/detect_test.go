@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -125,4 +126,32 @@ func TestCheckSecretSource(t *testing.T) {
 			}
 		})
 	}
+}
+
+var hintForm = regexp.MustCompile(`^(?s:(.{1,2})… )?\(\d+ chars\)$`)
+
+// FuzzCredential checks that any name and value (an env var, a ConfigMap
+// entry, a configuration file, a command line) are checked without panic
+// and that every message carries a redacted hint, never more than two
+// characters of a value.
+func FuzzCredential(f *testing.F) {
+	f.Add("DB_PASSWORD", "Zx9mQ2vLw7Tr4K")
+	f.Add("config.ini", "[db]\npassword = Zx9mQ2vLw7Tr4K\nuser = app\n")
+	f.Add("x", "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----")
+	f.Add("URL", "https://u:Zx9mQ2vLw7Tr4K@h/p")
+	f.Add("args", "sh -c exec app --token Zx9mQ2vLw7Tr4K")
+	f.Fuzz(func(t *testing.T, name, value string) {
+		if m, ok := Credential(name, value); ok && !hintForm.MatchString(m.Hint) {
+			t.Fatalf("hint %q is not redacted", m.Hint)
+		}
+		cm := &corev1.ConfigMap{Data: map[string]string{name: value}}
+		for _, is := range Check(Input{Object: cm}, nil) {
+			if len(value) >= 12 && !strings.Contains(name, value) && strings.Contains(is.Message, value) {
+				t.Fatalf("message %q echoes the value", is.Message)
+			}
+		}
+		if _, m, ok := commandCredential(strings.Fields(value)); ok && !hintForm.MatchString(m.Hint) {
+			t.Fatalf("hint %q is not redacted", m.Hint)
+		}
+	})
 }
