@@ -42,6 +42,7 @@ FUZZ_TARGETS := \
 	internal/manifest:FuzzDecode internal/manifest:FuzzToJSON \
 	internal/podsecurity:FuzzEvaluate \
 	internal/rbac:FuzzDecodeReviews \
+	internal/secrets:FuzzClassify internal/secrets:FuzzWriteKeys internal/secrets:FuzzCredential \
 	internal/webhook:FuzzFastDecode internal/webhook:FuzzHandler internal/webhook:FuzzReviewEnvelope
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

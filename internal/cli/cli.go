@@ -17,6 +17,7 @@ import (
 	"github.com/kubeward/kubeward/internal/cli/config"
 	rbaccmd "github.com/kubeward/kubeward/internal/cli/rbac"
 	scancmd "github.com/kubeward/kubeward/internal/cli/scan"
+	secretscmd "github.com/kubeward/kubeward/internal/cli/secrets"
 	webhookcmd "github.com/kubeward/kubeward/internal/cli/webhook"
 )
 
@@ -31,6 +32,7 @@ var commands = []func(clierr.Streams) *cobra.Command{
 	webhookcmd.NewCommand,
 	rbaccmd.NewCommand,
 	auditcmd.NewCommand,
+	secretscmd.NewCommand,
 }
 
 // Main runs kubeward with args and returns the process exit code:

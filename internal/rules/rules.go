@@ -11,6 +11,7 @@ import (
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/podsecurity"
 	"github.com/kubeward/kubeward/internal/rbac"
+	"github.com/kubeward/kubeward/internal/secrets"
 )
 
 // all lists the rule sets of every engine. Add an engine's Rules here, once.
@@ -20,6 +21,7 @@ func all() [][]finding.Rule {
 		podsecurity.Rules(),
 		rbac.Rules(),
 		audit.Rules(),
+		secrets.Rules(),
 	}
 }
 
