@@ -263,7 +263,7 @@ func (k *checker) apiServer(c *Command) {
 	if hasLog && logPath.Value != "" && logPath.Value != "-" {
 		for _, r := range []struct {
 			flag, id string
-			min  int
+			min      int
 		}{{"audit-log-maxage", "1.2.17", 30}, {"audit-log-maxbackup", "1.2.18", 10}, {"audit-log-maxsize", "1.2.19", 100}} {
 			a, ok := c.Last(r.flag)
 			n, err := strconv.Atoi(a.Value)
