@@ -38,6 +38,7 @@ bench:
 FUZZTIME ?= 10s
 FUZZ_TARGETS := \
 	internal/abac:FuzzParseLine internal/cli/config:FuzzParse \
+	internal/auditpolicy:FuzzDecode internal/clusterconfig:FuzzArgs internal/clusterconfig:FuzzCheck internal/encryption:FuzzDecode \
 	internal/admission:FuzzParseConfig internal/admission:FuzzParseExemptions \
 	internal/manifest:FuzzDecode internal/manifest:FuzzToJSON \
 	internal/podsecurity:FuzzEvaluate \
