@@ -83,7 +83,7 @@ func write(t *testing.T, dir string, files map[string]string) {
 func TestKubeletLayers(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, map[string]string{
-		"flags-only.args": "kubelet --client-ca-file=/ca --rotate-certificates --seccomp-default --pod-max-pids=100\n",
+		"flags-only.args":                  "kubelet --client-ca-file=/ca --rotate-certificates --seccomp-default --pod-max-pids=100\n",
 		"node/var/lib/kubelet/config.yaml": "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nauthentication:\n  x509:\n    clientCAFile: /ca\nrotateCertificates: true\nseccompDefault: true\npodPidsLimit: 100\n",
 		// "a/z.conf" is visited before "a.conf" by the kubelet's walk.
 		"node/etc/kubelet.d/a/z.conf": "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nreadOnlyPort: 10255\n",
