@@ -353,3 +353,33 @@ func mustRead(p string) []byte {
 	data, _ := os.ReadFile(p)
 	return data
 }
+
+// Relevant reports whether o is an input kubeward config judges: a Pod
+// whose container runs a component, or a configuration document. Pods
+// outside kube-system are not control-plane pods unless inKubeSystemOnly
+// is false.
+func Relevant(o *manifest.Object, inKubeSystemOnly bool) bool {
+	switch obj := o.Object.(type) {
+	case *corev1.Pod:
+		if inKubeSystemOnly && o.Namespace != "kube-system" {
+			return false
+		}
+		return len(podCommands(o, obj)) > 0
+	case *unstructured.Unstructured:
+		return configKind(o.APIVersion, o.Kind)
+	}
+	return false
+}
+
+// NewSet returns the set of the relevant objects among objs (see
+// Relevant; others are ignored), with no root: referenced files are
+// looked up among objs.
+func NewSet(objs []*manifest.Object) *Set {
+	s := &Set{read: map[string][]*Doc{}}
+	for _, o := range objs {
+		if Relevant(o, false) {
+			s.add(o)
+		}
+	}
+	return s
+}

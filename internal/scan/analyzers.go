@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kubeward/kubeward/internal/apiversions"
+	"github.com/kubeward/kubeward/internal/clusterconfig"
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/manifest"
 	"github.com/kubeward/kubeward/internal/podsecurity"
@@ -45,6 +46,7 @@ func newAnalyzers(registry *finding.Registry, opts Options) ([]Analyzer, error) 
 		&apiAnalyzer{rule: api},
 		ps,
 		&rbacAnalyzer{opts: rbac.RiskOptions{KubernetesMinor: minor}},
+		&configAnalyzer{minor: configMinor(minor)},
 	}, nil
 }
 
@@ -282,4 +284,16 @@ func (a *rbacAnalyzer) Finish(emit Emit, problem func(Problem)) {
 		}
 	}
 	a.docs = nil
+}
+
+// configMinor is the Kubernetes minor version whose defaults config/ rules
+// judge: the --pod-security version's, the newest when that is latest.
+func configMinor(minor int) int {
+	if minor == 0 || minor > clusterconfig.Latest {
+		return clusterconfig.Latest
+	}
+	if minor < clusterconfig.Oldest {
+		return clusterconfig.Oldest
+	}
+	return minor
 }
