@@ -94,8 +94,28 @@ func Check(s *Set, minor int) []finding.Finding {
 			}
 		}
 	}
-	for _, b := range kubeletBases {
-		k.kubeletConfig(nil, b, s.DropIns(filepath.Join(filepath.Dir(b.Obj.File), "kubelet.conf.d")))
+	// Drop-ins no kubelet command line named apply to the one
+	// configuration file judged on its own (or, without one, alone).
+	var dropins []*Doc
+	for _, d := range s.DropIns("") {
+		if !k.used[d] {
+			dropins = append(dropins, d)
+		}
+	}
+	switch {
+	case len(kubeletBases) == 1:
+		k.kubeletConfig(nil, kubeletBases[0], dropins)
+	case len(kubeletBases) == 0 && len(dropins) > 0:
+		k.kubeletConfig(nil, nil, dropins)
+	default:
+		for _, b := range kubeletBases {
+			k.kubeletConfig(nil, b, nil)
+		}
+		for _, d := range dropins {
+			s.Warnings = append(s.Warnings, &manifest.Error{File: d.Obj.File, Line: d.Obj.Line, Warning: true,
+				Err: fmt.Errorf("kubelet drop-in judged with no base configuration: several KubeletConfiguration files are among the inputs and no kubelet command line names one")})
+			k.kubeletConfig(nil, nil, []*Doc{d})
+		}
 	}
 	return k.out
 }
