@@ -88,6 +88,10 @@ func Check(s *Set, minor int) []finding.Finding {
 			k.authorizationConfig(nil, d)
 		case "AuthenticationConfiguration":
 			k.anonymousConfig(d)
+		case "AdmissionConfiguration":
+			k.admissionConfig(nil, d)
+		case "PodSecurityConfiguration":
+			k.podSecurityConfig(d, d.Content, "")
 		case "KubeletConfiguration":
 			if filepath.Ext(d.Obj.File) != ".conf" {
 				kubeletBases = append(kubeletBases, d)
@@ -269,6 +273,11 @@ func (k *checker) apiServer(c *Command) {
 
 	// Admission.
 	k.admission(c)
+	if a, ok := c.Last("admission-control-config-file"); ok {
+		if d, ok := k.follow(c, a); ok {
+			k.admissionConfig(c, d)
+		}
+	}
 
 	if v, a, set := boolFlag(c, "profiling", true); v {
 		k.flag("profiling", c, a, set, name+": profiling is on"+ifDefault(set, " (the default)")+cis("1.2.15"))
@@ -790,4 +799,44 @@ func toFloat(v any) float64 {
 		return f
 	}
 	return 0
+}
+
+// admissionConfig judges the PodSecurity plugin's configuration inside an
+// AdmissionConfiguration: embedded, or in the file its path names.
+func (k *checker) admissionConfig(c *Command, d *Doc) {
+	plugins, _ := d.Content["plugins"].([]any)
+	for i, p := range plugins {
+		m, _ := p.(map[string]any)
+		if m["name"] != "PodSecurity" {
+			continue
+		}
+		if cfg, ok := m["configuration"].(map[string]any); ok {
+			k.podSecurityConfig(d, cfg, fmt.Sprintf("plugins[%d].configuration.", i))
+			continue
+		}
+		if path, ok := m["path"].(string); ok && path != "" {
+			docs, _, found := k.set.Resolve(path)
+			if !found || len(docs) == 0 {
+				k.set.Warnings = append(k.set.Warnings, &manifest.Error{File: d.Obj.File, Line: d.Obj.FieldLine(fmt.Sprintf("plugins[%d].path", i)), Warning: true,
+					Err: fmt.Errorf("PodSecurity configuration %s: file not among the inputs; its content is not judged", path)})
+				continue
+			}
+			k.used[docs[0]] = true
+			k.podSecurityConfig(docs[0], docs[0].Content, "")
+		}
+	}
+}
+
+// podSecurityConfig judges a PodSecurityConfiguration (at prefix inside
+// d): enforce defaults to privileged.
+func (k *checker) podSecurityConfig(d *Doc, cfg map[string]any, prefix string) {
+	defaults, _ := cfg["defaults"].(map[string]any)
+	enforce, _ := defaults["enforce"].(string)
+	if enforce == "" || enforce == "privileged" {
+		how := "defaults.enforce is unset (privileged)"
+		if enforce != "" {
+			how = "defaults.enforce is privileged"
+		}
+		k.doc("pod-security-default-privileged", d, prefix+"defaults.enforce", "PodSecurity admission: "+how+": namespaces without labels accept any pod")
+	}
 }

@@ -196,3 +196,26 @@ func FuzzCheck(f *testing.F) {
 		_ = Check(s, Latest)
 	})
 }
+
+func TestPodSecurityDefaults(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{
+		"api.args": "kube-apiserver --admission-control-config-file=/etc/kubernetes/admission.yaml\n",
+		"admission.yaml": "apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n- name: PodSecurity\n  configuration:\n" +
+			"    apiVersion: pod-security.admission.config.k8s.io/v1\n    kind: PodSecurityConfiguration\n    defaults:\n      enforce: privileged\n      audit: restricted\n",
+		"psa.yaml": "apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\ndefaults:\n  enforce: baseline\n",
+	})
+	s, err := Load([]string{filepath.Join(dir, "admission.yaml"), filepath.Join(dir, "psa.yaml")}, []string{filepath.Join(dir, "api.args")}, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range Check(s, Latest) {
+		if f.Rule == "config/pod-security-default-privileged" {
+			got = append(got, filepath.Base(f.File)+":"+itoa(f.Line))
+		}
+	}
+	if diff := cmp.Diff([]string{"admission.yaml:9"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
