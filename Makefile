@@ -39,6 +39,7 @@ FUZZTIME ?= 10s
 FUZZ_TARGETS := \
 	internal/abac:FuzzParseLine internal/cli/config:FuzzParse \
 	internal/admission:FuzzParseConfig internal/admission:FuzzParseExemptions internal/admission:FuzzParseAnyConfig \
+	internal/auditpolicy:FuzzDecode internal/clusterconfig:FuzzArgs internal/clusterconfig:FuzzCheck internal/encryption:FuzzDecode \
 	internal/manifest:FuzzDecode internal/manifest:FuzzToJSON \
 	internal/podsecurity:FuzzEvaluate \
 	internal/rbac:FuzzDecodeReviews \

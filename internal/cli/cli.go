@@ -15,6 +15,7 @@ import (
 	auditcmd "github.com/kubeward/kubeward/internal/cli/audit"
 	"github.com/kubeward/kubeward/internal/cli/clierr"
 	"github.com/kubeward/kubeward/internal/cli/config"
+	configcheckcmd "github.com/kubeward/kubeward/internal/cli/configcheck"
 	rbaccmd "github.com/kubeward/kubeward/internal/cli/rbac"
 	scancmd "github.com/kubeward/kubeward/internal/cli/scan"
 	secretscmd "github.com/kubeward/kubeward/internal/cli/secrets"
@@ -33,6 +34,7 @@ var commands = []func(clierr.Streams) *cobra.Command{
 	rbaccmd.NewCommand,
 	auditcmd.NewCommand,
 	secretscmd.NewCommand,
+	configcheckcmd.NewCommand,
 }
 
 // Main runs kubeward with args and returns the process exit code:

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kubeward/kubeward/internal/apiversions"
 	"github.com/kubeward/kubeward/internal/audit"
+	"github.com/kubeward/kubeward/internal/clusterconfig"
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/podsecurity"
 	"github.com/kubeward/kubeward/internal/rbac"
@@ -22,6 +23,7 @@ func all() [][]finding.Rule {
 		rbac.Rules(),
 		audit.Rules(),
 		secrets.Rules(),
+		clusterconfig.Rules(),
 	}
 }
 

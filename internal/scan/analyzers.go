@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kubeward/kubeward/internal/apiversions"
+	"github.com/kubeward/kubeward/internal/clusterconfig"
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/manifest"
 	"github.com/kubeward/kubeward/internal/podsecurity"
@@ -46,6 +47,7 @@ func newAnalyzers(registry *finding.Registry, opts Options) ([]Analyzer, error) 
 		ps,
 		&rbacAnalyzer{opts: rbac.RiskOptions{KubernetesMinor: minor}},
 		newSecretsAnalyzer(registry),
+		&configAnalyzer{minor: configMinor(minor)},
 	}, nil
 }
 
@@ -286,4 +288,16 @@ func (a *rbacAnalyzer) Finish(emit Emit, problem func(Problem)) {
 		}
 	}
 	a.docs = nil
+}
+
+// configMinor is the Kubernetes minor version whose defaults config/ rules
+// judge: the --pod-security version's, the newest when that is latest.
+func configMinor(minor int) int {
+	if minor == 0 || minor > clusterconfig.Latest {
+		return clusterconfig.Latest
+	}
+	if minor < clusterconfig.Oldest {
+		return clusterconfig.Oldest
+	}
+	return minor
 }
