@@ -14,6 +14,7 @@ import (
 
 	"github.com/kubeward/kubeward/internal/cli/clierr"
 	"github.com/kubeward/kubeward/internal/cli/config"
+	pspcmd "github.com/kubeward/kubeward/internal/cli/psp"
 	rbaccmd "github.com/kubeward/kubeward/internal/cli/rbac"
 	scancmd "github.com/kubeward/kubeward/internal/cli/scan"
 	webhookcmd "github.com/kubeward/kubeward/internal/cli/webhook"
@@ -29,6 +30,7 @@ var commands = []func(clierr.Streams) *cobra.Command{
 	newRulesCommand,
 	webhookcmd.NewCommand,
 	rbaccmd.NewCommand,
+	pspcmd.NewCommand,
 }
 
 // Main runs kubeward with args and returns the process exit code:
