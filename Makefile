@@ -40,7 +40,7 @@ FUZZ_TARGETS := \
 	internal/abac:FuzzParseLine internal/cli/config:FuzzParse \
 	internal/admission:FuzzParseConfig internal/admission:FuzzParseExemptions \
 	internal/manifest:FuzzDecode internal/manifest:FuzzToJSON \
-	internal/podsecurity:FuzzEvaluate \
+	internal/podsecurity:FuzzEvaluate internal/psp:FuzzDecode \
 	internal/rbac:FuzzDecodeReviews \
 	internal/webhook:FuzzFastDecode internal/webhook:FuzzHandler internal/webhook:FuzzReviewEnvelope
 fuzz:

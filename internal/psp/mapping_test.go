@@ -214,3 +214,5 @@ func capList(ss []string) []corev1.Capability {
 func objectMeta(name string, annotations map[string]string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Annotations: annotations}
 }
+
+var pspVersion = podsecurity.LatestVersion()

@@ -154,6 +154,9 @@ func (p *NamespacePlan) plan(inv *Inventory, byName map[string]*Analysis) {
 	default:
 		p.Suggested = podsecurity.Level(best)
 	}
+	if p.PodLevel > p.Suggested && len(p.Pods) > 0 {
+		notes = append(notes, fmt.Sprintf("every pod meets %s: enforce %s instead if no workload needs what the PodSecurityPolicies usable here admit beyond it", p.PodLevel, p.PodLevel))
+	}
 	if len(unknown) > 0 {
 		notes = append(notes, "pods name PodSecurityPolicies not in the input: "+strings.Join(unknown, ", "))
 	}

@@ -151,7 +151,18 @@ func (r *report) writeText(w io.Writer) error {
 			if !ok {
 				continue
 			}
-			fmt.Fprintf(&b, "  not %s because:\n", lv)
+			head := "  not " + lv + " because:\n"
+			if lv == "restricted" {
+				if _, below := p.Blocking["baseline"]; below {
+					// Fields listed under baseline keep it from restricted too.
+					head = "  not restricted, besides, because:\n"
+					reqs = onlyAt(reqs, "baseline")
+				}
+			}
+			if len(reqs) == 0 {
+				continue
+			}
+			b.WriteString(head)
 			for _, q := range reqs {
 				fmt.Fprintf(&b, "    %s", q.Field)
 				if q.Value != "" {
@@ -210,4 +221,15 @@ func (r *report) writeText(w io.Writer) error {
 	fmt.Fprintf(&b, "%d PodSecurityPolicies, %d namespaces, %d input errors\n", r.Summary.Policies, r.Summary.Namespaces, r.Summary.Errors)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// onlyAt returns the requirements whose own level is lv.
+func onlyAt(reqs []requirement, lv string) []requirement {
+	var out []requirement
+	for _, q := range reqs {
+		if q.Level == lv {
+			out = append(out, q)
+		}
+	}
+	return out
 }
