@@ -8,13 +8,16 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubeward/kubeward/internal/cli"
 	"github.com/kubeward/kubeward/internal/manifest"
@@ -298,3 +301,121 @@ func readPolicy(t *testing.T, path string) (*admissionregistrationv1.ValidatingA
 	}
 	return vap, binding
 }
+
+// TestPSPCluster runs kubeward psp --kubeconfig against a real API server:
+// PSPs from files (v1.37 serves none), namespaces, pods and RBAC from the
+// cluster, and checks each namespace's suggestion.
+func TestPSPCluster(t *testing.T) {
+	cp := controlplane.Start(t, controlplane.Options{})
+	ctx := context.Background()
+	for _, ns := range []string{"shop", "ops"} {
+		if _, err := cp.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	use := func(name string) *rbacv1.ClusterRole {
+		return &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "psp:" + name}, Rules: []rbacv1.PolicyRule{{
+			APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"}, Verbs: []string{"use"}, ResourceNames: []string{name},
+		}}}
+	}
+	ref := func(name string) rbacv1.RoleRef {
+		return rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "psp:" + name}
+	}
+	rb := cp.Client.RbacV1()
+	for _, n := range []string{"restricted-selinux", "privileged"} {
+		if _, err := rb.ClusterRoles().Create(ctx, use(n), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := rb.ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "psp:restricted-selinux"},
+		RoleRef: ref("restricted-selinux"), Subjects: []rbacv1.Subject{{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "system:serviceaccounts"}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rb.RoleBindings("ops").Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "psp:privileged"},
+		RoleRef: ref("privileged"), Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: "node-debugger", Namespace: "ops"}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	web := restrictedAllowed()
+	web.Name, web.Annotations = "web", map[string]string{psp.AnnotationPodPSP: "restricted-selinux"}
+	if _, err := cp.Client.CoreV1().Pods("shop").Create(ctx, web, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dbg := simplePod()
+	dbg.Name, dbg.Annotations = "debugger", map[string]string{psp.AnnotationPodPSP: "privileged"}
+	dbg.Spec.ServiceAccountName = "node-debugger"
+	dbg.Spec.HostPID = true
+	if _, err := cp.Client.CoreV1().Pods("ops").Create(ctx, dbg, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	args := []string{"psp", "-o", "json", "--kubeconfig", cp.Kubeconfig(t, "admin", "system:masters"),
+		filepath.Join(pspTestdata, "selinux-psp.yaml"), filepath.Join(pspTestdata, "privileged-psp.yaml")}
+	var out, errb bytes.Buffer
+	if code := cli.Main(args, cli.Streams{In: strings.NewReader(""), Out: &out, Err: &errb}); code != 0 {
+		t.Fatalf("kubeward %s: exit %d\n%s", strings.Join(args, " "), code, errb.String())
+	}
+	var rep struct {
+		Namespaces []struct {
+			Name, Suggested, Command, ValidatingAdmissionPolicy string
+			Usable                                              []struct {
+				Name     string
+				Subjects []string
+			} `json:"usablePolicies"`
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct{ level, vap, subject string }{
+		"shop": {"restricted", "psp-restricted-selinux", "Group system:serviceaccounts"},
+		"ops":  {"privileged", "psp-privileged", "ServiceAccount ops/node-debugger"},
+	}
+	seen := 0
+	for _, n := range rep.Namespaces {
+		w, ok := want[n.Name]
+		if !ok {
+			continue
+		}
+		seen++
+		var subjects []string
+		for _, u := range n.Usable {
+			subjects = append(subjects, u.Subjects...)
+		}
+		if n.Suggested != w.level || n.ValidatingAdmissionPolicy != w.vap || !slices.Contains(subjects, w.subject) {
+			t.Errorf("%s: suggested %s, policy %q, subjects %q; want %s, %q, %q", n.Name, n.Suggested, n.ValidatingAdmissionPolicy, subjects, w.level, w.vap, w.subject)
+		}
+		// The suggested label, applied with a server-side dry run, admits
+		// the namespace's running pods: no warning names them.
+		nsObj, err := cp.Client.CoreV1().Namespaces().Get(ctx, n.Name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nsObj.Labels["pod-security.kubernetes.io/enforce"] = n.Suggested
+		var warnings recordWarnings
+		cfg := *cp.Config
+		cfg.WarningHandler = &warnings
+		c := kubernetes.NewForConfigOrDie(&cfg)
+		if _, err := c.CoreV1().Namespaces().Update(ctx, nsObj, metav1.UpdateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+			t.Fatal(err)
+		}
+		if len(warnings) > 0 {
+			t.Errorf("%s: enforce=%s warns about running pods: %q", n.Name, n.Suggested, warnings)
+		}
+		if n.Name == "ops" { // the check can fail: restricted would reject the debugger
+			nsObj.Labels["pod-security.kubernetes.io/enforce"] = "restricted"
+			if _, err := c.CoreV1().Namespaces().Update(ctx, nsObj, metav1.UpdateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+				t.Fatal(err)
+			}
+			if len(warnings) == 0 {
+				t.Error("ops: enforce=restricted gave no warning about the privileged debugger pod")
+			}
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("report has %d of the namespaces %v", seen, want)
+	}
+}
+
+type recordWarnings []string
+
+func (r *recordWarnings) HandleWarningHeader(_ int, _ string, text string) { *r = append(*r, text) }

@@ -4,6 +4,7 @@
 package psp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -26,10 +27,11 @@ import (
 )
 
 type flags struct {
-	out       *output.Flags
-	version   string
-	namespace string
-	emit      string
+	out        *output.Flags
+	version    string
+	namespace  string
+	emit       string
+	kubeconfig string
 }
 
 // NewCommand returns the psp command.
@@ -50,7 +52,7 @@ PSPs its subjects may use and the pod-security.kubernetes.io/enforce label to se
   kubeward psp psp.yaml objects.yaml
   kubeward psp psp.yaml --emit-policies policies/   # one ValidatingAdmissionPolicy + binding per PSP
   kubeward psp psp.yaml --emit-policies - | kubectl apply -f -`,
-		Args: cobra.MinimumNArgs(1),
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reportAsked := cmd.Flags().Changed("output") || cmd.Flags().Changed("format")
 			return run(s, f, args, reportAsked)
@@ -60,6 +62,7 @@ PSPs its subjects may use and the pod-security.kubernetes.io/enforce label to se
 	f.out = output.Register(fl, "text", "text", "json")
 	fl.StringVar(&f.version, "pod-security-version", "v1.37", "Pod Security policy version to map to and to pin in the suggested enforce-version label (v1.N or latest)")
 	fl.StringVarP(&f.namespace, "namespace", "n", "default", "namespace of pods that have none, as kubectl apply -n")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "also read namespaces, pods and RBAC objects (and PodSecurityPolicies, from a cluster older than v1.25) from the cluster of this kubeconfig")
 	fl.StringVar(&f.emit, "emit-policies", "", "write the generated ValidatingAdmissionPolicy and binding of each PSP to DIR/psp-NAME.yaml, or all to stdout with - (then the report is written only where -o/--output-file send it)")
 	return cmd
 }
@@ -72,12 +75,17 @@ type input struct {
 	policy   *rbac.Policy
 	errs     []error
 	warnings []error
+	// fromCluster marks RBAC read from a cluster (aggregation already done).
+	fromCluster bool
 }
 
 func run(s clierr.Streams, f *flags, paths []string, reportAsked bool) error {
 	v, err := podsecurity.ParseVersion(f.version)
 	if err != nil {
 		return clierr.Usage(fmt.Errorf("--pod-security-version %q: %w", f.version, err))
+	}
+	if len(paths) == 0 && f.kubeconfig == "" {
+		return clierr.Usage(errors.New("give PodSecurityPolicy manifests (PATH... or - for stdin), or a cluster with --kubeconfig"))
 	}
 	targets, err := f.out.Targets()
 	if err != nil {
@@ -108,6 +116,12 @@ func run(s clierr.Streams, f *flags, paths []string, reportAsked bool) error {
 	if err != nil {
 		return &clierr.ExitError{Code: clierr.CodeError, Err: err}
 	}
+	if f.kubeconfig != "" {
+		if err := readCluster(context.Background(), in, f.kubeconfig, v); err != nil {
+			return &clierr.ExitError{Code: clierr.CodeError, Err: err}
+		}
+		sort.SliceStable(in.analyses, func(i, j int) bool { return in.analyses[i].Name < in.analyses[j].Name })
+	}
 	for _, e := range in.warnings {
 		fmt.Fprintf(s.Err, "kubeward: warning: %v\n", e)
 	}
@@ -116,7 +130,8 @@ func run(s clierr.Streams, f *flags, paths []string, reportAsked bool) error {
 	}
 	var authz *rbac.Index
 	if in.policy != nil {
-		authz = rbac.NewIndex(in.policy, rbac.Options{Aggregate: true})
+		// Objects listed from a cluster were aggregated by its controller.
+		authz = rbac.NewIndex(in.policy, rbac.Options{Aggregate: !in.fromCluster})
 	}
 	plans := psp.Plan(&psp.Inventory{Analyses: in.analyses, Version: v, Pods: in.pods, Namespaces: in.nss, Authz: authz})
 	rep := newReport(in, plans, v)
@@ -155,19 +170,7 @@ func read(stdin io.Reader, paths []string, defaultNS string, v podsecurity.Versi
 	policy := &rbac.Policy{}
 	err := r.Read(paths, func(o *manifest.Object) error {
 		if psp.IsPSP(o.APIVersion, o.Kind) {
-			p, errs := psp.FromObject(o)
-			for _, e := range errs {
-				in.errs = append(in.errs, e)
-			}
-			if p == nil {
-				return nil
-			}
-			if prev, dup := in.sources[p.Name]; dup {
-				in.errs = append(in.errs, &manifest.Error{File: o.File, Line: o.Line, Err: fmt.Errorf("PodSecurityPolicy %s is also defined at %s:%d", p.Name, prev.File, prev.Line)})
-				return nil
-			}
-			in.sources[p.Name] = manifest.Object{File: o.File, Line: o.Line}
-			in.analyses = append(in.analyses, psp.Analyze(p, v))
+			in.addPSP(o, v)
 			return nil
 		}
 		kinds.SetDefaultNamespace(o.Object, defaultNS)
@@ -198,6 +201,23 @@ func read(stdin io.Reader, paths []string, defaultNS string, v podsecurity.Versi
 	}
 	sort.SliceStable(in.analyses, func(i, j int) bool { return in.analyses[i].Name < in.analyses[j].Name })
 	return in, nil
+}
+
+// addPSP decodes and analyses one PSP; a name given twice is an error.
+func (in *input) addPSP(o *manifest.Object, v podsecurity.Version) {
+	p, errs := psp.FromObject(o)
+	for _, e := range errs {
+		in.errs = append(in.errs, e)
+	}
+	if p == nil {
+		return
+	}
+	if prev, dup := in.sources[p.Name]; dup {
+		in.errs = append(in.errs, &manifest.Error{File: o.File, Line: o.Line, Err: fmt.Errorf("PodSecurityPolicy %s is also defined at %s:%d", p.Name, prev.File, prev.Line)})
+		return
+	}
+	in.sources[p.Name] = manifest.Object{File: o.File, Line: o.Line}
+	in.analyses = append(in.analyses, psp.Analyze(p, v))
 }
 
 func isRBAC(obj runtime.Object) bool {
