@@ -41,7 +41,7 @@ FUZZ_TARGETS := \
 	internal/admission:FuzzParseConfig internal/admission:FuzzParseExemptions internal/admission:FuzzParseAnyConfig \
 	internal/auditpolicy:FuzzDecode internal/clusterconfig:FuzzArgs internal/clusterconfig:FuzzCheck internal/encryption:FuzzDecode \
 	internal/manifest:FuzzDecode internal/manifest:FuzzToJSON \
-	internal/podsecurity:FuzzEvaluate \
+	internal/podsecurity:FuzzEvaluate internal/psp:FuzzDecode \
 	internal/rbac:FuzzDecodeReviews \
 	internal/secrets:FuzzClassify internal/secrets:FuzzWriteKeys internal/secrets:FuzzCredential \
 	internal/webhook:FuzzFastDecode internal/webhook:FuzzHandler internal/webhook:FuzzReviewEnvelope

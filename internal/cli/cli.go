@@ -16,6 +16,7 @@ import (
 	"github.com/kubeward/kubeward/internal/cli/clierr"
 	"github.com/kubeward/kubeward/internal/cli/config"
 	configcheckcmd "github.com/kubeward/kubeward/internal/cli/configcheck"
+	pspcmd "github.com/kubeward/kubeward/internal/cli/psp"
 	rbaccmd "github.com/kubeward/kubeward/internal/cli/rbac"
 	scancmd "github.com/kubeward/kubeward/internal/cli/scan"
 	secretscmd "github.com/kubeward/kubeward/internal/cli/secrets"
@@ -35,6 +36,7 @@ var commands = []func(clierr.Streams) *cobra.Command{
 	auditcmd.NewCommand,
 	secretscmd.NewCommand,
 	configcheckcmd.NewCommand,
+	pspcmd.NewCommand,
 }
 
 // Main runs kubeward with args and returns the process exit code:

@@ -78,3 +78,11 @@ func sysctlsAt(minor int) checkFn {
 		return true
 	}
 }
+
+// SafeSysctl reports whether the baseline level allows a pod to set sysctl
+// name at policy version v (the namespaced, isolated sysctls of the
+// sysctls check).
+func SafeSysctl(name string, v Version) bool {
+	since := safeSysctlSince(name)
+	return since >= 0 && since <= v.Minor()
+}
