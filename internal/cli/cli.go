@@ -14,6 +14,7 @@ import (
 
 	"github.com/kubeward/kubeward/internal/cli/clierr"
 	"github.com/kubeward/kubeward/internal/cli/config"
+	netpolcmd "github.com/kubeward/kubeward/internal/cli/netpol"
 	rbaccmd "github.com/kubeward/kubeward/internal/cli/rbac"
 	scancmd "github.com/kubeward/kubeward/internal/cli/scan"
 	webhookcmd "github.com/kubeward/kubeward/internal/cli/webhook"
@@ -29,6 +30,7 @@ var commands = []func(clierr.Streams) *cobra.Command{
 	newRulesCommand,
 	webhookcmd.NewCommand,
 	rbaccmd.NewCommand,
+	netpolcmd.NewCommand,
 }
 
 // Main runs kubeward with args and returns the process exit code:

@@ -138,6 +138,9 @@ type Error struct {
 	Source Source
 	Object string
 	Err    error
+	// Warning marks what Kubernetes tolerates (an object defined twice,
+	// the last definition used): reported, not fatal.
+	Warning bool
 }
 
 func (e *Error) Error() string {
@@ -179,7 +182,7 @@ func (b *Builder) Build() (*Network, error) {
 		}
 		k := objKey{kindOf(e.obj), m.GetNamespace(), m.GetName()}
 		if j, ok := last[k]; ok {
-			errs = append(errs, &Error{Source: e.src, Object: k.kind + " " + k.ns + "/" + k.name, Err: fmt.Errorf("defined again (first at %s); the last definition is used", b.objs[j].src)})
+			errs = append(errs, &Error{Source: e.src, Object: k.kind + " " + k.ns + "/" + k.name, Err: fmt.Errorf("defined again (first at %s); the last definition is used", b.objs[j].src), Warning: true})
 		}
 		last[k] = i
 	}
