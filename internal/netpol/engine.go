@@ -425,3 +425,61 @@ func partition(es []ipEntry) []AddressConn {
 	}
 	return out
 }
+
+// EgressToPod returns what workload src may send to a pod labelled
+// podLabels in namespace ns, a pod the input need not hold (cluster DNS,
+// typically). The namespace's labels are the input's when it defines ns,
+// else its name label only; named ports match nothing (the pod's
+// containers are unknown).
+func (n *Network) EgressToPod(src int, ns string, podLabels map[string]string) Conn {
+	pols := n.state[src].out
+	if len(pols) == 0 {
+		return AllConns()
+	}
+	nsl := labels.Set{NamespaceLabel: ns}
+	if d := n.nsIndex[ns]; d != nil {
+		nsl = labels.Set(d.Labels)
+	}
+	pl := labels.Set(podLabels)
+	var c Conn
+	for _, p := range pols {
+		for i := range p.out {
+			r := &p.out[i]
+			ok := r.any
+			for j := 0; !ok && j < len(r.peers); j++ {
+				pe := &r.peers[j]
+				if pe.isIP {
+					continue
+				}
+				if pe.ns == nil {
+					ok = ns == p.Namespace
+				} else {
+					ok = pe.ns.Matches(nsl)
+				}
+				ok = ok && (pe.pod == nil || pe.pod.Matches(pl))
+			}
+			if ok {
+				c = c.Union(n.ports(r, -1))
+			}
+		}
+	}
+	return c
+}
+
+// SelectsEveryNamespace reports whether an ingress rule of p admits the
+// pods of every namespace: a peer with namespaceSelector {} (and no
+// podSelector, or an empty one). It returns the rule's index, or -1.
+func (p *Policy) SelectsEveryNamespace() int {
+	for _, r := range p.in {
+		for _, pe := range r.peers {
+			if pe.ns != nil && pe.ns.Empty() && (pe.pod == nil || pe.pod.Empty()) {
+				return r.index
+			}
+		}
+	}
+	return -1
+}
+
+// SelectsAll reports whether the policy's podSelector is {} (every pod of
+// its namespace, including pods created later).
+func (p *Policy) SelectsAll() bool { return p.sel.Empty() }

@@ -10,6 +10,7 @@ import (
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/podsecurity"
 	"github.com/kubeward/kubeward/internal/rbac"
+	"github.com/kubeward/kubeward/internal/tenancy"
 )
 
 // all lists the rule sets of every engine. Add an engine's Rules here, once.
@@ -18,6 +19,7 @@ func all() [][]finding.Rule {
 		apiversions.Rules(),
 		podsecurity.Rules(),
 		rbac.Rules(),
+		tenancy.Rules(),
 	}
 }
 

@@ -45,6 +45,7 @@ func newAnalyzers(registry *finding.Registry, opts Options) ([]Analyzer, error) 
 		&apiAnalyzer{rule: api},
 		ps,
 		&rbacAnalyzer{opts: rbac.RiskOptions{KubernetesMinor: minor}},
+		newTenancyAnalyzer(registry, opts.TenantLabel),
 	}, nil
 }
 

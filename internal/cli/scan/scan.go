@@ -29,6 +29,7 @@ type flags struct {
 	helmValues         []string
 	helmSet            []string
 	ignoreSuppressions bool
+	tenantLabel        string
 }
 
 // NewCommand returns the scan command.
@@ -87,6 +88,7 @@ Flag defaults can be kept in .kubeward.yaml (see 'kubeward --help').`,
 	fl.StringArrayVar(&f.helmValues, "values", nil, "values file for Helm charts, merged over the chart's values.yaml (repeatable, as helm -f)")
 	fl.StringArrayVar(&f.helmSet, "set", nil, "value for Helm charts, key=value[,key=value] (repeatable, as helm --set)")
 	fl.BoolVar(&f.ignoreSuppressions, "ignore-suppressions", false, "ignore ignore-check.kubeward.io annotations, so workloads cannot exempt themselves")
+	fl.StringVar(&f.tenantLabel, "tenant-label", "", "namespace label whose value names a namespace's tenant, for the tenancy/ rules (default: every namespace is a tenant)")
 	return cmd
 }
 
@@ -109,6 +111,7 @@ func run(s clierr.Streams, f *flags, paths []string) error {
 		MinSeverity:        f.report.MinSeverity,
 		IgnoreSuppressions: f.ignoreSuppressions,
 		Namespace:          f.namespace,
+		TenantLabel:        f.tenantLabel,
 	})
 	if err != nil {
 		return clierr.Usage(err)

@@ -1,0 +1,139 @@
+package scan
+
+import (
+	"errors"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/kubeward/kubeward/internal/finding"
+	"github.com/kubeward/kubeward/internal/netpol"
+	"github.com/kubeward/kubeward/internal/rbac"
+	"github.com/kubeward/kubeward/internal/report"
+	"github.com/kubeward/kubeward/internal/tenancy"
+)
+
+// A SectionAnalyzer is a CrossObjectAnalyzer that also contributes
+// top-level sections to the report (see report.Section); the scanner asks
+// for them after Finish.
+type SectionAnalyzer interface {
+	Sections() []report.Section
+}
+
+// tenancyAnalyzer judges tenant isolation per bundle (see
+// internal/tenancy): NetworkPolicy connectivity from the engine, quotas,
+// Pod Security labels and the RBAC scope of tenant subjects.
+type tenancyAnalyzer struct {
+	label   string
+	rules   map[string]finding.Rule
+	bundles []*tenancyBundle
+	section *tenancy.Section
+}
+
+type tenancyBundle struct {
+	net    netpol.Builder
+	quotas []tenancy.Located[*corev1.ResourceQuota]
+	lrs    []tenancy.Located[*corev1.LimitRange]
+	rbac   *rbac.Policy
+}
+
+type tenancyKept struct {
+	obj runtime.Object
+	src netpol.Source
+}
+
+func newTenancyAnalyzer(registry *finding.Registry, label string) *tenancyAnalyzer {
+	a := &tenancyAnalyzer{label: label, rules: map[string]finding.Rule{}}
+	for _, r := range tenancy.Rules() {
+		if rr, ok := registry.Lookup(r.ID); ok {
+			a.rules[r.ID] = rr
+		}
+	}
+	return a
+}
+
+func (a *tenancyAnalyzer) Family() string { return tenancy.RuleFamily }
+
+func (a *tenancyAnalyzer) Object(*Object, Emit) {}
+
+func (a *tenancyAnalyzer) Keep(o *Object) any {
+	switch o.Object.Object.(type) {
+	case *corev1.Pod, *corev1.ReplicationController, *appsv1.Deployment, *appsv1.ReplicaSet,
+		*appsv1.StatefulSet, *appsv1.DaemonSet, *batchv1.Job, *batchv1.CronJob,
+		*corev1.Namespace, *corev1.Service, *networkingv1.NetworkPolicy,
+		*corev1.ResourceQuota, *corev1.LimitRange, *corev1.ServiceAccount,
+		*rbacv1.Role, *rbacv1.ClusterRole, *rbacv1.RoleBinding, *rbacv1.ClusterRoleBinding:
+		return tenancyKept{o.Object.Object, netpol.Source{File: o.File, Line: o.Line}}
+	}
+	return nil
+}
+
+func (a *tenancyAnalyzer) Add(kept any, bundle int) {
+	for len(a.bundles) <= bundle {
+		p, _ := rbac.NewPolicyWithDefaults() // checked in newAnalyzers
+		a.bundles = append(a.bundles, &tenancyBundle{rbac: p})
+	}
+	b := a.bundles[bundle]
+	k := kept.(tenancyKept)
+	switch o := k.obj.(type) {
+	case *corev1.ResourceQuota:
+		b.quotas = append(b.quotas, tenancy.Located[*corev1.ResourceQuota]{Object: o, Source: k.src})
+		b.rbac.Add(o, rbac.Source{File: k.src.File, Line: k.src.Line})
+	case *corev1.LimitRange:
+		b.lrs = append(b.lrs, tenancy.Located[*corev1.LimitRange]{Object: o, Source: k.src})
+	case *corev1.ServiceAccount, *rbacv1.Role, *rbacv1.ClusterRole, *rbacv1.RoleBinding, *rbacv1.ClusterRoleBinding:
+		b.rbac.Add(o, rbac.Source{File: k.src.File, Line: k.src.Line})
+	default:
+		b.net.Add(k.obj, k.src)
+	}
+}
+
+func (a *tenancyAnalyzer) Finish(emit Emit, problem func(Problem)) {
+	for i, b := range a.bundles {
+		a.bundles[i] = nil
+		n, err := b.net.Build()
+		for _, e := range unjoinErrs(err) {
+			var ne *netpol.Error
+			if errors.As(e, &ne) && !ne.Warning {
+				problem(Problem{File: ne.Source.File, Line: ne.Source.Line, Message: ne.Object + ": " + ne.Err.Error()})
+			}
+		}
+		if !tenancy.Active(n, a.label) {
+			continue
+		}
+		fs, sec := tenancy.Evaluate(tenancy.Input{
+			Network: n, Quotas: b.quotas, LimitRanges: b.lrs, TenantLabel: a.label, Rules: a.rules,
+			RBAC: rbac.NewIndex(b.rbac, rbac.Options{Aggregate: true}),
+		})
+		for _, f := range fs {
+			emit(nil, f)
+		}
+		if a.section == nil {
+			a.section = sec
+		} else {
+			a.section.Namespaces = append(a.section.Namespaces, sec.Namespaces...)
+		}
+	}
+}
+
+// Sections returns the "tenancy" section when some bundle had tenants.
+func (a *tenancyAnalyzer) Sections() []report.Section {
+	if a.section == nil {
+		return nil
+	}
+	return []report.Section{{Name: "tenancy", Value: a.section, Text: a.section.WriteText}}
+}
+
+func unjoinErrs(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
