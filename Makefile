@@ -40,6 +40,7 @@ FUZZ_TARGETS := \
 	internal/abac:FuzzParseLine internal/cli/config:FuzzParse \
 	internal/admission:FuzzParseConfig internal/admission:FuzzParseExemptions \
 	internal/manifest:FuzzDecode internal/manifest:FuzzToJSON \
+	internal/netpol:FuzzDifferential \
 	internal/podsecurity:FuzzEvaluate \
 	internal/rbac:FuzzDecodeReviews \
 	internal/webhook:FuzzFastDecode internal/webhook:FuzzHandler internal/webhook:FuzzReviewEnvelope

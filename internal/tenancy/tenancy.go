@@ -51,7 +51,7 @@ func Rules() []finding.Rule {
 	}
 	return []finding.Rule{
 		r(RuleNoDefaultDenyIngress, "Tenant namespace without default-deny ingress", finding.SeverityMedium,
-			"A tenant namespace has no NetworkPolicy that selects every pod ({} podSelector) for Ingress, so a pod created without its own policy accepts connections from every tenant. The tenancy/ rules judge an input only when it defines two or more tenant namespaces and some NetworkPolicy, or namespaces carrying --tenant-label.",
+			"A tenant namespace has no NetworkPolicy that selects every pod ({} podSelector) for Ingress, so a pod created without its own policy accepts connections from every tenant. The tenancy/ rules judge an input only when two or more namespaces it defines hold NetworkPolicies of their own, or when namespaces carry --tenant-label.",
 			"Add a NetworkPolicy with podSelector: {} and policyTypes: [Ingress] to the namespace, then allow what each workload needs."),
 		r(RuleNoDefaultDenyEgress, "Tenant namespace without default-deny egress", finding.SeverityLow,
 			"A tenant namespace has no NetworkPolicy that selects every pod ({} podSelector) for Egress, so its pods can open connections to every other tenant and outside the cluster.",
@@ -154,16 +154,23 @@ type Section struct {
 var systemNamespaces = []string{"kube-system", "kube-public", "kube-node-lease"}
 
 // Active reports whether the input describes tenants worth judging:
-// with tenantLabel, a namespace carrying it; without, two tenant
-// namespaces or more and at least one NetworkPolicy (an input that
-// defines namespaces but no policy at all is an application, not a
-// tenant platform; judging it would only be noise).
+// with tenantLabel, a namespace carrying it; without, two or more defined
+// tenant namespaces holding NetworkPolicies of their own. An input whose
+// policies sit in one namespace is an application or an add-on (its
+// namespace and its operator's), not a tenant platform, and judging it
+// would only be noise.
 func Active(n *netpol.Network, tenantLabel string) bool {
 	ts := tenants(n, tenantLabel)
 	if tenantLabel != "" {
 		return len(ts) > 0
 	}
-	return len(ts) >= 2 && len(n.Policies) > 0
+	withPolicies := map[string]bool{}
+	for _, p := range n.Policies {
+		if _, ok := ts[p.Namespace]; ok {
+			withPolicies[p.Namespace] = true
+		}
+	}
+	return len(withPolicies) >= 2
 }
 
 // tenants maps tenant namespaces to their tenant.
