@@ -7,7 +7,9 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	nodev1 "k8s.io/api/node/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kubeward/kubeward/internal/finding"
@@ -38,6 +40,9 @@ type tenancyBundle struct {
 	net    netpol.Builder
 	quotas []tenancy.Located[*corev1.ResourceQuota]
 	lrs    []tenancy.Located[*corev1.LimitRange]
+	rcs    []tenancy.Located[*nodev1.RuntimeClass]
+	nodes  []tenancy.Located[*corev1.Node]
+	scs    []tenancy.Located[*storagev1.StorageClass]
 	rbac   *rbac.Policy
 }
 
@@ -66,7 +71,8 @@ func (a *tenancyAnalyzer) Keep(o *Object) any {
 		*appsv1.StatefulSet, *appsv1.DaemonSet, *batchv1.Job, *batchv1.CronJob,
 		*corev1.Namespace, *corev1.Service, *networkingv1.NetworkPolicy,
 		*corev1.ResourceQuota, *corev1.LimitRange, *corev1.ServiceAccount,
-		*rbacv1.Role, *rbacv1.ClusterRole, *rbacv1.RoleBinding, *rbacv1.ClusterRoleBinding:
+		*rbacv1.Role, *rbacv1.ClusterRole, *rbacv1.RoleBinding, *rbacv1.ClusterRoleBinding,
+		*nodev1.RuntimeClass, *corev1.Node, *storagev1.StorageClass:
 		return tenancyKept{o.Object.Object, netpol.Source{File: o.File, Line: o.Line}}
 	}
 	return nil
@@ -85,6 +91,12 @@ func (a *tenancyAnalyzer) Add(kept any, bundle int) {
 		b.rbac.Add(o, rbac.Source{File: k.src.File, Line: k.src.Line})
 	case *corev1.LimitRange:
 		b.lrs = append(b.lrs, tenancy.Located[*corev1.LimitRange]{Object: o, Source: k.src})
+	case *nodev1.RuntimeClass:
+		b.rcs = append(b.rcs, tenancy.Located[*nodev1.RuntimeClass]{Object: o, Source: k.src})
+	case *corev1.Node:
+		b.nodes = append(b.nodes, tenancy.Located[*corev1.Node]{Object: o, Source: k.src})
+	case *storagev1.StorageClass:
+		b.scs = append(b.scs, tenancy.Located[*storagev1.StorageClass]{Object: o, Source: k.src})
 	case *corev1.ServiceAccount, *rbacv1.Role, *rbacv1.ClusterRole, *rbacv1.RoleBinding, *rbacv1.ClusterRoleBinding:
 		b.rbac.Add(o, rbac.Source{File: k.src.File, Line: k.src.Line})
 	default:
@@ -107,6 +119,7 @@ func (a *tenancyAnalyzer) Finish(emit Emit, problem func(Problem)) {
 		}
 		fs, sec := tenancy.Evaluate(tenancy.Input{
 			Network: n, Quotas: b.quotas, LimitRanges: b.lrs, TenantLabel: a.label, Rules: a.rules,
+			RuntimeClasses: b.rcs, Nodes: b.nodes, StorageClasses: b.scs,
 			RBAC: rbac.NewIndex(b.rbac, rbac.Options{Aggregate: true}),
 		})
 		for _, f := range fs {

@@ -17,6 +17,8 @@ import (
 	"text/tabwriter"
 
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
+	storagev1 "k8s.io/api/storage/v1"
 
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/netpol"
@@ -42,6 +44,9 @@ const (
 	RuleClusterScope         = "tenancy/tenant-cluster-scope"
 	RuleCrossTenant          = "tenancy/cross-tenant-access"
 	RuleQuotaModify          = "tenancy/tenant-modifies-quota"
+	RuleNoSandbox            = "tenancy/no-sandbox-runtime"
+	RuleNoNodeIsolation      = "tenancy/no-node-isolation"
+	RuleRetainStorage        = "tenancy/shared-storage-retain"
 )
 
 // Rules returns the metadata of every tenancy/ rule.
@@ -83,6 +88,15 @@ func Rules() []finding.Rule {
 		r(RuleQuotaModify, "Tenant subject can change its own quota", finding.SeverityHigh,
 			"A subject of a tenant may update, patch or delete the ResourceQuota or LimitRange objects of its own namespace, lifting the limits meant to protect other tenants (Multi-Tenancy Benchmarks TI-1).",
 			"Give tenant administrators the admin or edit roles, which do not allow writing resourcequotas or limitranges, and no custom role that does."),
+		r(RuleNoSandbox, "Tenant workload without the platform's sandboxed runtime", finding.SeverityLow,
+			"The input defines RuntimeClasses (the platform offers a sandboxed runtime such as gVisor or Kata Containers) and a tenant workload sets no runtimeClassName, so it shares the node's kernel with other tenants.",
+			"Set spec.runtimeClassName of tenant pods to the platform's sandboxed RuntimeClass."),
+		r(RuleNoNodeIsolation, "Tenant workload not placed on its tenant's nodes", finding.SeverityLow,
+			"Nodes of the input carry a tenant taint (a taint whose key contains \"tenant\", or is --tenant-label) and a tenant workload has neither a toleration for it nor a nodeSelector or node affinity, so it runs on the shared nodes beside other tenants.",
+			"Give tenant pods a toleration for their tenant's taint and a nodeSelector or node affinity for their tenant's nodes."),
+		r(RuleRetainStorage, "Shared StorageClass retains volumes", finding.SeverityLow,
+			"A StorageClass with reclaimPolicy: Retain keeps a volume and its data after its claim is deleted; on a platform shared by tenants the volume may later be bound by, or handed to, another tenant.",
+			"Use reclaimPolicy: Delete for StorageClasses tenants share, or give each tenant its own StorageClass."),
 	}
 }
 
@@ -94,6 +108,11 @@ type Input struct {
 	// RBAC is the authorizer over the input's RBAC objects (with
 	// Kubernetes' default policy); nil skips the RBAC checks.
 	RBAC *rbac.Index
+	// RuntimeClasses, Nodes and StorageClasses are the input's, for the
+	// checks beyond the namespace.
+	RuntimeClasses []Located[*nodev1.RuntimeClass]
+	Nodes          []Located[*corev1.Node]
+	StorageClasses []Located[*storagev1.StorageClass]
 	// TenantLabel, when set, makes tenants the namespaces carrying this
 	// label, grouped by its value; else every defined namespace but
 	// Kubernetes' own is a tenant of its own.
@@ -367,6 +386,7 @@ func Evaluate(in Input) ([]finding.Finding, *Section) {
 	if in.RBAC != nil {
 		fs = append(fs, rbacChecks(in, tenantOf, rows, nsRef)...)
 	}
+	beyondNamespace(in, rows, emit)
 	for _, name := range names {
 		sec.Namespaces = append(sec.Namespaces, *rows[name])
 	}
@@ -442,4 +462,59 @@ func (s *Section) WriteText(w io.Writer, _ bool) error {
 			len(r.Bypass), quota, yn(r.LimitRange), psa, r.Findings)
 	}
 	return tw.Flush()
+}
+
+// beyondNamespace checks isolation below the namespace: sandboxed
+// runtimes, tenant nodes and retained storage.
+func beyondNamespace(in Input, rows map[string]*Namespace, emit func(ns, id string, ref finding.ObjectRef, src netpol.Source, msg string)) {
+	n := in.Network
+	var runtimes []string
+	for _, rc := range in.RuntimeClasses {
+		runtimes = append(runtimes, rc.Object.Name)
+	}
+	taints := map[string]bool{}
+	for _, nd := range in.Nodes {
+		for _, t := range nd.Object.Spec.Taints {
+			if strings.Contains(strings.ToLower(t.Key), "tenant") || (in.TenantLabel != "" && t.Key == in.TenantLabel) {
+				taints[t.Key] = true
+			}
+		}
+	}
+	for _, w := range n.Workloads {
+		if rows[w.Namespace] == nil || w.Spec == nil {
+			continue
+		}
+		if len(runtimes) > 0 && (w.Spec.RuntimeClassName == nil || !slices.Contains(runtimes, *w.Spec.RuntimeClassName)) {
+			emit(w.Namespace, RuleNoSandbox, workloadRef(w), w.Source, fmt.Sprintf("%s sets no runtimeClassName of the platform's (%s)", w, strings.Join(runtimes, ", ")))
+		}
+		if len(taints) > 0 && !placed(w.Spec, taints) {
+			emit(w.Namespace, RuleNoNodeIsolation, workloadRef(w), w.Source, fmt.Sprintf("%s tolerates no tenant taint (%s) and selects no nodes: it runs on shared nodes", w, strings.Join(sortedKeys(taints), ", ")))
+		}
+	}
+	first := ""
+	for ns := range rows {
+		if first == "" || ns < first {
+			first = ns
+		}
+	}
+	for _, sc := range in.StorageClasses {
+		if sc.Object.ReclaimPolicy != nil && *sc.Object.ReclaimPolicy == corev1.PersistentVolumeReclaimRetain {
+			emit("", RuleRetainStorage, finding.ObjectRef{APIVersion: "storage.k8s.io/v1", Kind: "StorageClass", Name: sc.Object.Name}, sc.Source,
+				fmt.Sprintf("StorageClass %s retains released volumes (reclaimPolicy: Retain) on a platform shared by tenants", sc.Object.Name))
+		}
+	}
+}
+
+// placed reports whether a pod spec tolerates one of the tenant taints
+// and chooses its nodes (nodeSelector or required node affinity).
+func placed(spec *corev1.PodSpec, taints map[string]bool) bool {
+	tolerates := false
+	for _, t := range spec.Tolerations {
+		if taints[t.Key] || (t.Key == "" && t.Operator == corev1.TolerationOpExists) {
+			tolerates = true
+		}
+	}
+	selects := len(spec.NodeSelector) > 0 ||
+		(spec.Affinity != nil && spec.Affinity.NodeAffinity != nil && spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil)
+	return tolerates && selects
 }

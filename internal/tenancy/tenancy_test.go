@@ -7,7 +7,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	nodev1 "k8s.io/api/node/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -143,13 +145,13 @@ func TestIsolation(t *testing.T) {
 	}
 	fs, sec := f.run(t)
 	want := map[string][]string{
-		RuleDNSBlocked:           {"nodns"},
-		RuleNoLimitRange:         {"nodns"},
-		RuleOpenToAllNamespaces:  {"open"},
-		RulePolicyBypass:         {"open", "open"},
-		RuleNoDefaultDenyEgress:  {"open"},
-		RuleNoComputeQuota:       {"open"},
-		RulePodSecurity:          {"open"},
+		RuleDNSBlocked:          {"nodns"},
+		RuleNoLimitRange:        {"nodns"},
+		RuleOpenToAllNamespaces: {"open"},
+		RulePolicyBypass:        {"open", "open"},
+		RuleNoDefaultDenyEgress: {"open"},
+		RuleNoComputeQuota:      {"open"},
+		RulePodSecurity:         {"open"},
 	}
 	if d := cmp.Diff(want, ruleSet(fs)); d != "" {
 		t.Errorf("findings (-want +got):\n%s", d)
@@ -219,5 +221,44 @@ func TestRBACScope(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("RBAC findings (-want +got):\n%s", d)
+	}
+}
+
+func TestBeyondNamespace(t *testing.T) {
+	gvisor := "gvisor"
+	sandboxed := pod("a", "sandboxed", nil)
+	sandboxed.Spec.RuntimeClassName = &gvisor
+	sandboxed.Spec.NodeSelector = map[string]string{"tenant": "a"}
+	sandboxed.Spec.Tolerations = []corev1.Toleration{{Key: "example.com/tenant", Operator: corev1.TolerationOpEqual, Value: "a"}}
+	retain := corev1.PersistentVolumeReclaimRetain
+	f := fixture{net: []runtime.Object{ns("a", nil), ns("b", nil), defaultDeny("a", true), defaultDeny("b", true), sandboxed, pod("b", "plain", nil)}}
+	var b netpol.Builder
+	for _, o := range f.net {
+		b.Add(o, netpol.Source{})
+	}
+	n, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, _ := Evaluate(Input{
+		Network: n, Rules: rulesByID(),
+		RuntimeClasses: []Located[*nodev1.RuntimeClass]{{Object: &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "gvisor"}, Handler: "runsc"}}},
+		Nodes:          []Located[*corev1.Node]{{Object: &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}, Spec: corev1.NodeSpec{Taints: []corev1.Taint{{Key: "example.com/tenant", Value: "a", Effect: corev1.TaintEffectNoSchedule}}}}}},
+		StorageClasses: []Located[*storagev1.StorageClass]{{Object: &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "keep"}, ReclaimPolicy: &retain}}},
+	})
+	got := map[string][]string{}
+	for _, x := range fs {
+		switch x.Rule {
+		case RuleNoSandbox, RuleNoNodeIsolation, RuleRetainStorage:
+			got[x.Rule] = append(got[x.Rule], x.Object.Namespace+"/"+x.Object.Name)
+		}
+	}
+	want := map[string][]string{
+		RuleNoSandbox:       {"b/plain"},
+		RuleNoNodeIsolation: {"b/plain"},
+		RuleRetainStorage:   {"/keep"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
 	}
 }
