@@ -19,13 +19,6 @@ import (
 	"github.com/kubeward/kubeward/internal/tenancy"
 )
 
-// A SectionAnalyzer is a CrossObjectAnalyzer that also contributes
-// top-level sections to the report (see report.Section); the scanner asks
-// for them after Finish.
-type SectionAnalyzer interface {
-	Sections() []report.Section
-}
-
 // tenancyAnalyzer judges tenant isolation per bundle (see
 // internal/tenancy): NetworkPolicy connectivity from the engine, quotas,
 // Pod Security labels and the RBAC scope of tenant subjects.
