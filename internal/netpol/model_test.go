@@ -1,9 +1,11 @@
 package netpol
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -36,7 +38,15 @@ func TestWorkloads(t *testing.T) {
 	owned(job, "Job", "report-123")
 	lone := podObj("", "lone", nil) // no namespace: the engine takes it as given
 	lone.Namespace = "default"
-	n := build(t, []runtime.Object{p1, rs, dep, p2, job, lone}...)
+	all := []runtime.Object{p1, rs, dep, p2, job, lone}
+	n := build(t, all...)
+	var trimmed []runtime.Object
+	for _, o := range all {
+		trimmed = append(trimmed, Trim(o))
+	}
+	if d := cmp.Diff(n.Workloads, build(t, trimmed...).Workloads, cmpopts.IgnoreFields(Workload{}, "Spec")); d != "" {
+		t.Errorf("trimmed workloads differ (-full +trimmed):\n%s", d)
+	}
 	var got []string
 	for _, w := range n.Workloads {
 		got = append(got, w.String())
@@ -58,5 +68,22 @@ func TestWorkloads(t *testing.T) {
 	}
 	if d := cmp.Diff([]string{"batch", "default", "shop"}, nss); d != "" {
 		t.Errorf("namespaces (-want +got):\n%s", d)
+	}
+}
+
+// TestTrim checks that trimming keeps the connectivity of every random
+// input of the differential test.
+func TestTrim(t *testing.T) {
+	for seed := range uint64(50) {
+		r := rand.New(rand.NewPCG(seed, 1))
+		objs, _, _, _ := genInput(r)
+		var trimmed []runtime.Object
+		for _, o := range objs {
+			trimmed = append(trimmed, Trim(o))
+		}
+		a, b := build(t, objs...), build(t, trimmed...)
+		if d := cmp.Diff(a.Connections(), b.Connections()); d != "" {
+			t.Fatalf("seed %d: (-full +trimmed):\n%s", seed, d)
+		}
 	}
 }

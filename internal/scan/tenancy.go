@@ -61,8 +61,10 @@ func (a *tenancyAnalyzer) Object(*Object, Emit) {}
 func (a *tenancyAnalyzer) Keep(o *Object) any {
 	switch o.Object.Object.(type) {
 	case *corev1.Pod, *corev1.ReplicationController, *appsv1.Deployment, *appsv1.ReplicaSet,
-		*appsv1.StatefulSet, *appsv1.DaemonSet, *batchv1.Job, *batchv1.CronJob,
-		*corev1.Namespace, *corev1.Service, *networkingv1.NetworkPolicy,
+		*appsv1.StatefulSet, *appsv1.DaemonSet, *batchv1.Job, *batchv1.CronJob:
+		// Held until Finish: keep only what the engine reads.
+		return tenancyKept{netpol.Trim(o.Object.Object), netpol.Source{File: o.File, Line: o.Line}}
+	case *corev1.Namespace, *corev1.Service, *networkingv1.NetworkPolicy,
 		*corev1.ResourceQuota, *corev1.LimitRange, *corev1.ServiceAccount,
 		*rbacv1.Role, *rbacv1.ClusterRole, *rbacv1.RoleBinding, *rbacv1.ClusterRoleBinding,
 		*nodev1.RuntimeClass, *corev1.Node, *storagev1.StorageClass:
