@@ -36,7 +36,9 @@ type tenancyBundle struct {
 	rcs    []tenancy.Located[*nodev1.RuntimeClass]
 	nodes  []tenancy.Located[*corev1.Node]
 	scs    []tenancy.Located[*storagev1.StorageClass]
-	rbac   *rbac.Policy
+	// rbac holds the RBAC objects and quotas, made into a policy only
+	// when the bundle has tenants.
+	rbac []tenancyKept
 }
 
 type tenancyKept struct {
@@ -75,15 +77,14 @@ func (a *tenancyAnalyzer) Keep(o *Object) any {
 
 func (a *tenancyAnalyzer) Add(kept any, bundle int) {
 	for len(a.bundles) <= bundle {
-		p, _ := rbac.NewPolicyWithDefaults() // checked in newAnalyzers
-		a.bundles = append(a.bundles, &tenancyBundle{rbac: p})
+		a.bundles = append(a.bundles, &tenancyBundle{})
 	}
 	b := a.bundles[bundle]
 	k := kept.(tenancyKept)
 	switch o := k.obj.(type) {
 	case *corev1.ResourceQuota:
 		b.quotas = append(b.quotas, tenancy.Located[*corev1.ResourceQuota]{Object: o, Source: k.src})
-		b.rbac.Add(o, rbac.Source{File: k.src.File, Line: k.src.Line})
+		b.rbac = append(b.rbac, k)
 	case *corev1.LimitRange:
 		b.lrs = append(b.lrs, tenancy.Located[*corev1.LimitRange]{Object: o, Source: k.src})
 	case *nodev1.RuntimeClass:
@@ -93,7 +94,7 @@ func (a *tenancyAnalyzer) Add(kept any, bundle int) {
 	case *storagev1.StorageClass:
 		b.scs = append(b.scs, tenancy.Located[*storagev1.StorageClass]{Object: o, Source: k.src})
 	case *corev1.ServiceAccount, *rbacv1.Role, *rbacv1.ClusterRole, *rbacv1.RoleBinding, *rbacv1.ClusterRoleBinding:
-		b.rbac.Add(o, rbac.Source{File: k.src.File, Line: k.src.Line})
+		b.rbac = append(b.rbac, k)
 	default:
 		b.net.Add(k.obj, k.src)
 	}
@@ -112,10 +113,14 @@ func (a *tenancyAnalyzer) Finish(emit Emit, problem func(Problem)) {
 		if !tenancy.Active(n, a.label) {
 			continue
 		}
+		p, _ := rbac.NewPolicyWithDefaults() // checked in newAnalyzers
+		for _, k := range b.rbac {
+			p.Add(k.obj, rbac.Source{File: k.src.File, Line: k.src.Line})
+		}
 		fs, sec := tenancy.Evaluate(tenancy.Input{
 			Network: n, Quotas: b.quotas, LimitRanges: b.lrs, TenantLabel: a.label, Rules: a.rules,
 			RuntimeClasses: b.rcs, Nodes: b.nodes, StorageClasses: b.scs,
-			RBAC: rbac.NewIndex(b.rbac, rbac.Options{Aggregate: true}),
+			RBAC: rbac.NewIndex(p, rbac.Options{Aggregate: true}),
 		})
 		for _, f := range fs {
 			emit(nil, f)
