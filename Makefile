@@ -31,7 +31,7 @@ e2e:
 
 ## bench: the hot-path benchmarks with their reference implementations.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/podsecurity ./internal/manifest ./internal/scan ./internal/admission ./internal/webhook ./internal/rbac
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/podsecurity ./internal/manifest ./internal/scan ./internal/admission ./internal/webhook ./internal/rbac ./internal/netpol
 
 ## fuzz: every fuzz target in turn for FUZZTIME each (default 10s), e.g.
 ## `make fuzz FUZZTIME=60s`. New inputs are minimized for at most 5s.
@@ -41,6 +41,7 @@ FUZZ_TARGETS := \
 	internal/admission:FuzzParseConfig internal/admission:FuzzParseExemptions internal/admission:FuzzParseAnyConfig \
 	internal/auditpolicy:FuzzDecode internal/clusterconfig:FuzzArgs internal/clusterconfig:FuzzCheck internal/encryption:FuzzDecode \
 	internal/manifest:FuzzDecode internal/manifest:FuzzToJSON \
+	internal/netpol:FuzzDifferential \
 	internal/podsecurity:FuzzEvaluate internal/psp:FuzzDecode \
 	internal/rbac:FuzzDecodeReviews \
 	internal/secrets:FuzzClassify internal/secrets:FuzzWriteKeys internal/secrets:FuzzCredential \

@@ -17,6 +17,7 @@ import (
 	"github.com/kubeward/kubeward/internal/cli/config"
 	configcheckcmd "github.com/kubeward/kubeward/internal/cli/configcheck"
 	pspcmd "github.com/kubeward/kubeward/internal/cli/psp"
+	netpolcmd "github.com/kubeward/kubeward/internal/cli/netpol"
 	rbaccmd "github.com/kubeward/kubeward/internal/cli/rbac"
 	scancmd "github.com/kubeward/kubeward/internal/cli/scan"
 	secretscmd "github.com/kubeward/kubeward/internal/cli/secrets"
@@ -37,6 +38,7 @@ var commands = []func(clierr.Streams) *cobra.Command{
 	secretscmd.NewCommand,
 	configcheckcmd.NewCommand,
 	pspcmd.NewCommand,
+	netpolcmd.NewCommand,
 }
 
 // Main runs kubeward with args and returns the process exit code:

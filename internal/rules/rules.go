@@ -13,6 +13,7 @@ import (
 	"github.com/kubeward/kubeward/internal/podsecurity"
 	"github.com/kubeward/kubeward/internal/rbac"
 	"github.com/kubeward/kubeward/internal/secrets"
+	"github.com/kubeward/kubeward/internal/tenancy"
 )
 
 // all lists the rule sets of every engine. Add an engine's Rules here, once.
@@ -24,6 +25,7 @@ func all() [][]finding.Rule {
 		audit.Rules(),
 		secrets.Rules(),
 		clusterconfig.Rules(),
+		tenancy.Rules(),
 	}
 }
 

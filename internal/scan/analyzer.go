@@ -3,6 +3,7 @@ package scan
 import (
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/manifest"
+	"github.com/kubeward/kubeward/internal/report"
 )
 
 // An Analyzer is one rule family at work: it looks at each object as the
@@ -28,6 +29,13 @@ type CrossObjectAnalyzer interface {
 	Keep(o *Object) any
 	Add(kept any, bundle int)
 	Finish(emit Emit, problem func(Problem))
+}
+
+// A SectionAnalyzer is a CrossObjectAnalyzer that also contributes
+// top-level sections to the report (see report.Section), such as
+// "tenancy"; the scanner adds them after the analyzer's Finish.
+type SectionAnalyzer interface {
+	Sections() []report.Section
 }
 
 // Emit records a finding about o (nil for a finding that names its own

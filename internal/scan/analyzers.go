@@ -48,6 +48,7 @@ func newAnalyzers(registry *finding.Registry, opts Options) ([]Analyzer, error) 
 		&rbacAnalyzer{opts: rbac.RiskOptions{KubernetesMinor: minor}},
 		newSecretsAnalyzer(registry),
 		&configAnalyzer{minor: configMinor(minor)},
+		newTenancyAnalyzer(registry, opts.TenantLabel),
 	}, nil
 }
 

@@ -36,6 +36,9 @@ type Options struct {
 	// Namespace is given to namespaced objects that have none, as
 	// `kubectl apply -n NAMESPACE` does; empty means "default".
 	Namespace string
+	// TenantLabel makes the tenancy/ rules group namespaces into tenants
+	// by this label's value; empty: every namespace is a tenant.
+	TenantLabel string
 }
 
 // Scanner evaluates objects. It is not safe for concurrent use (it reuses
@@ -264,6 +267,11 @@ func (s *Scanner) Finish() {
 				s.report.AddError(ie)
 			}
 		})
+		if sa, ok := c.(SectionAnalyzer); ok {
+			for _, sec := range sa.Sections() {
+				s.report.AddSection(sec)
+			}
+		}
 	}
 }
 

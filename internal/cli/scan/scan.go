@@ -33,6 +33,7 @@ type flags struct {
 	helmSet            []string
 	ignoreSuppressions bool
 	cpuProfile         string
+	tenantLabel        string
 }
 
 // NewCommand returns the scan command.
@@ -95,6 +96,7 @@ Flag defaults can be kept in .kubeward.yaml (see 'kubeward --help').`,
 	// docs/performance.md); not part of the interface.
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the scan to this file")
 	_ = fl.MarkHidden("cpuprofile")
+	fl.StringVar(&f.tenantLabel, "tenant-label", "", "namespace label whose value names a namespace's tenant, for the tenancy/ rules (default: every namespace is a tenant)")
 	return cmd
 }
 
@@ -125,6 +127,7 @@ func run(s clierr.Streams, f *flags, paths []string) error {
 		MinSeverity:        f.report.MinSeverity,
 		IgnoreSuppressions: f.ignoreSuppressions,
 		Namespace:          f.namespace,
+		TenantLabel:        f.tenantLabel,
 	})
 	if err != nil {
 		return clierr.Usage(err)

@@ -1,0 +1,89 @@
+package netpol
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+func owned(o metav1.Object, kind, name string) {
+	t := true
+	o.SetOwnerReferences([]metav1.OwnerReference{{Kind: kind, Name: name, Controller: &t}})
+}
+
+// TestWorkloads checks grouping to the top owner and the namespaces
+// known by name only.
+func TestWorkloads(t *testing.T) {
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"}, Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}}}},
+	}}}
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web-5d8f"}, Spec: appsv1.ReplicaSetSpec{Template: corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web", "pod-template-hash": "5d8f"}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c"}}},
+	}}}
+	owned(rs, "Deployment", "web")
+	p1 := podObj("shop", "web-5d8f-aaaaa", map[string]string{"app": "web", "pod-template-hash": "5d8f"})
+	p2 := podObj("shop", "web-5d8f-bbbbb", map[string]string{"app": "web", "pod-template-hash": "5d8f"})
+	owned(p1, "ReplicaSet", "web-5d8f")
+	owned(p2, "ReplicaSet", "web-5d8f")
+	// A pod whose owner is not in the input is grouped under that owner.
+	job := podObj("batch", "report-123-xyz", map[string]string{"job": "report"})
+	owned(job, "Job", "report-123")
+	lone := podObj("", "lone", nil) // no namespace: the engine takes it as given
+	lone.Namespace = "default"
+	all := []runtime.Object{p1, rs, dep, p2, job, lone}
+	n := build(t, all...)
+	var trimmed []runtime.Object
+	for _, o := range all {
+		trimmed = append(trimmed, Trim(o))
+	}
+	if d := cmp.Diff(n.Workloads, build(t, trimmed...).Workloads, cmpopts.IgnoreFields(Workload{}, "Spec")); d != "" {
+		t.Errorf("trimmed workloads differ (-full +trimmed):\n%s", d)
+	}
+	var got []string
+	for _, w := range n.Workloads {
+		got = append(got, w.String())
+	}
+	want := []string{"batch/report-123[Job]", "default/lone[Pod]", "shop/web[Deployment]"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("workloads (-want +got):\n%s", d)
+	}
+	web := n.Workloads[idx(t, n, "shop/web")]
+	if web.Labels["pod-template-hash"] != "" || len(web.Ports) != 1 || web.Ports[0].Name != "http" {
+		t.Errorf("web should take the Deployment's template: %+v", web)
+	}
+	var nss []string
+	for _, ns := range n.Namespaces {
+		if ns.Defined || len(ns.Labels) != 1 || ns.Labels[NamespaceLabel] != ns.Name {
+			t.Errorf("namespace %s: %+v", ns.Name, ns)
+		}
+		nss = append(nss, ns.Name)
+	}
+	if d := cmp.Diff([]string{"batch", "default", "shop"}, nss); d != "" {
+		t.Errorf("namespaces (-want +got):\n%s", d)
+	}
+}
+
+// TestTrim checks that trimming keeps the connectivity of every random
+// input of the differential test.
+func TestTrim(t *testing.T) {
+	for seed := range uint64(50) {
+		r := rand.New(rand.NewPCG(seed, 1))
+		objs, _, _, _ := genInput(r)
+		var trimmed []runtime.Object
+		for _, o := range objs {
+			trimmed = append(trimmed, Trim(o))
+		}
+		a, b := build(t, objs...), build(t, trimmed...)
+		if d := cmp.Diff(a.Connections(), b.Connections()); d != "" {
+			t.Fatalf("seed %d: (-full +trimmed):\n%s", seed, d)
+		}
+	}
+}
