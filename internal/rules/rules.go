@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/kubeward/kubeward/internal/apiversions"
+	"github.com/kubeward/kubeward/internal/auditlog"
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/podsecurity"
 	"github.com/kubeward/kubeward/internal/rbac"
@@ -18,6 +19,7 @@ func all() [][]finding.Rule {
 		apiversions.Rules(),
 		podsecurity.Rules(),
 		rbac.Rules(),
+		auditlog.Rules(),
 	}
 }
 
