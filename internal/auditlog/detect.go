@@ -439,7 +439,7 @@ func (d *detection) rbac(res string) {
 		}
 		why := ""
 		if b.RoleRef.Kind == "ClusterRole" && b.RoleRef.Name == "cluster-admin" {
-			why = "cluster-admin"
+			why = "every verb on every resource"
 		} else if w, ok := d.a.privRoles.get(roleKey(roleRes, ns, b.RoleRef.Name)); ok {
 			why = w
 		} else if w := d.rbacRoleRisk(b.RoleRef.Kind, ns, b.RoleRef.Name); w != "" {

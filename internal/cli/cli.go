@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	auditlogcmd "github.com/kubeward/kubeward/internal/cli/auditlog"
 	"github.com/kubeward/kubeward/internal/cli/clierr"
 	"github.com/kubeward/kubeward/internal/cli/config"
 	rbaccmd "github.com/kubeward/kubeward/internal/cli/rbac"
@@ -29,6 +30,7 @@ var commands = []func(clierr.Streams) *cobra.Command{
 	newRulesCommand,
 	webhookcmd.NewCommand,
 	rbaccmd.NewCommand,
+	auditlogcmd.NewCommand,
 }
 
 // Main runs kubeward with args and returns the process exit code:
