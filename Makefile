@@ -38,6 +38,7 @@ bench:
 FUZZTIME ?= 10s
 FUZZ_TARGETS := \
 	internal/abac:FuzzParseLine internal/cli/config:FuzzParse \
+	internal/auditlog:FuzzDecodeAndAnalyze internal/auditlog:FuzzHandler \
 	internal/admission:FuzzParseConfig internal/admission:FuzzParseExemptions \
 	internal/manifest:FuzzDecode internal/manifest:FuzzToJSON \
 	internal/podsecurity:FuzzEvaluate \
