@@ -43,6 +43,11 @@ func (d *detection) authentication() {
 	if c := ev.Code(); c != 401 && c != 403 && ev.Allowed() {
 		return
 	}
+	if ev.ObjectRef == nil && healthPath(ev.path()) {
+		// Probes of health endpoints fail while kube-apiserver starts (its
+		// RBAC policy is not there yet): not credential guessing.
+		return
+	}
 	t := ev.Time()
 	if u := ev.User.Username; u != "" {
 		if ok, n, first := a.failures.add("user:"+u, "", t); ok {
