@@ -71,11 +71,25 @@ type supKey struct {
 // NewScanner validates opts against the registry (unknown families and
 // rules are errors naming the known ones) and returns a scanner.
 func NewScanner(registry *finding.Registry, opts Options) (*Scanner, error) {
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	all, err := newAnalyzers(registry, opts)
+	if err != nil {
+		return nil, err
+	}
+	// The families scan runs are its analyzers' (the registry also holds
+	// rules of other surfaces, such as auditlog/).
+	var scanFamilies []string
+	for _, a := range all {
+		scanFamilies = append(scanFamilies, a.Family())
+	}
+	slices.Sort(scanFamilies)
 	known := registry.Families()
 	enabled := map[string]bool{}
 	for _, f := range opts.Families {
-		if !slices.Contains(known, f) {
-			return nil, fmt.Errorf("unknown rule family %q (known: %s)", f, strings.Join(known, ", "))
+		if !slices.Contains(scanFamilies, f) {
+			return nil, fmt.Errorf("unknown rule family %q (known: %s)", f, strings.Join(scanFamilies, ", "))
 		}
 		enabled[f] = true
 	}
@@ -91,13 +105,6 @@ func NewScanner(registry *finding.Registry, opts Options) (*Scanner, error) {
 	}
 	if opts.MinSeverity != "" {
 		s.minRank = opts.MinSeverity.Rank()
-	}
-	if s.opts.Namespace == "" {
-		s.opts.Namespace = "default"
-	}
-	all, err := newAnalyzers(registry, s.opts)
-	if err != nil {
-		return nil, err
 	}
 	for _, a := range all {
 		if len(enabled) > 0 && !enabled[a.Family()] {
