@@ -91,8 +91,9 @@ current-context: default
 		t.Fatal(err)
 	}
 	cp := controlplane.Start(t, controlplane.Options{
-		AuditPolicy:    string(policy),
-		APIServerFlags: []string{"--audit-webhook-config-file=" + webhookConfig, "--audit-webhook-batch-max-wait=1s", "--disable-admission-plugins=PodSecurity"},
+		AuditPolicy:       string(policy),
+		ControllerManager: true,
+		APIServerFlags:    []string{"--audit-webhook-config-file=" + webhookConfig, "--audit-webhook-batch-max-wait=1s", "--disable-admission-plugins=PodSecurity"},
 	})
 	bg := context.Background()
 	admin := cp.Client
