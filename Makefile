@@ -40,6 +40,7 @@ FUZZ_TARGETS := \
 	internal/abac:FuzzParseLine internal/cli/config:FuzzParse \
 	internal/admission:FuzzParseConfig internal/admission:FuzzParseExemptions internal/admission:FuzzParseAnyConfig \
 	internal/auditpolicy:FuzzDecode internal/clusterconfig:FuzzArgs internal/clusterconfig:FuzzCheck internal/encryption:FuzzDecode \
+	internal/auditlog:FuzzDecodeAndAnalyze internal/auditlog:FuzzHandler \
 	internal/manifest:FuzzDecode internal/manifest:FuzzToJSON \
 	internal/netpol:FuzzDifferential \
 	internal/podsecurity:FuzzEvaluate internal/psp:FuzzDecode \

@@ -13,11 +13,12 @@ import (
 	"github.com/spf13/cobra"
 
 	auditcmd "github.com/kubeward/kubeward/internal/cli/audit"
+	auditlogcmd "github.com/kubeward/kubeward/internal/cli/auditlog"
 	"github.com/kubeward/kubeward/internal/cli/clierr"
 	"github.com/kubeward/kubeward/internal/cli/config"
 	configcheckcmd "github.com/kubeward/kubeward/internal/cli/configcheck"
-	pspcmd "github.com/kubeward/kubeward/internal/cli/psp"
 	netpolcmd "github.com/kubeward/kubeward/internal/cli/netpol"
+	pspcmd "github.com/kubeward/kubeward/internal/cli/psp"
 	rbaccmd "github.com/kubeward/kubeward/internal/cli/rbac"
 	scancmd "github.com/kubeward/kubeward/internal/cli/scan"
 	secretscmd "github.com/kubeward/kubeward/internal/cli/secrets"
@@ -39,6 +40,7 @@ var commands = []func(clierr.Streams) *cobra.Command{
 	configcheckcmd.NewCommand,
 	pspcmd.NewCommand,
 	netpolcmd.NewCommand,
+	auditlogcmd.NewCommand,
 }
 
 // Main runs kubeward with args and returns the process exit code:

@@ -9,6 +9,7 @@ package finding
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Severity ranks how much a finding matters. The zero value is invalid.
@@ -97,6 +98,9 @@ type Finding struct {
 	Subjects []string `json:"subjects,omitempty"`
 	// Grants lists the binding → role → rule paths that grant what the finding reports.
 	Grants []string `json:"grants,omitempty"`
+	// Event is the audit event an auditlog/ finding comes from (nil for
+	// every other family).
+	Event *EventRef `json:"event,omitempty"`
 	// Suppressed is true when an accepted suppression covers the finding; the
 	// finding is still reported, with the reason.
 	Suppressed        bool   `json:"suppressed"`
@@ -107,4 +111,34 @@ type Finding struct {
 func (f *Finding) Family() string {
 	fam, _, _ := strings.Cut(f.Rule, "/")
 	return fam
+}
+
+// EventRef names the Kubernetes audit event (audit.k8s.io/v1 Event) an
+// auditlog/ finding comes from: who made which request, from where, when,
+// and whether it was allowed. For findings about a window of events (an
+// identity reading many Secrets) it is the event that crossed the threshold.
+type EventRef struct {
+	AuditID string `json:"auditID"`
+	// Time is the event's stageTimestamp.
+	Time   time.Time `json:"time"`
+	User   string    `json:"user"`
+	Groups []string  `json:"groups,omitempty"`
+	// ImpersonatedUser is the user the request was made as, when the
+	// requester impersonated one (User is then the impersonator).
+	ImpersonatedUser   string   `json:"impersonatedUser,omitempty"`
+	ImpersonatedGroups []string `json:"impersonatedGroups,omitempty"`
+	SourceIPs          []string `json:"sourceIPs,omitempty"`
+	UserAgent          string   `json:"userAgent,omitempty"`
+	Verb               string   `json:"verb"`
+	RequestURI         string   `json:"requestURI,omitempty"`
+	// Resource is the objectRef's resource, with "/subresource" when there
+	// is one (pods/exec); APIGroup is empty for the core group.
+	Resource  string `json:"resource,omitempty"`
+	APIGroup  string `json:"apiGroup,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name,omitempty"`
+	// Decision is "allow" or "forbid" (the authorization.k8s.io/decision
+	// annotation, else 403 means forbid); Code is the response status code.
+	Decision string `json:"decision"`
+	Code     int    `json:"code,omitempty"`
 }

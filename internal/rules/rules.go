@@ -8,6 +8,7 @@ import (
 
 	"github.com/kubeward/kubeward/internal/apiversions"
 	"github.com/kubeward/kubeward/internal/audit"
+	"github.com/kubeward/kubeward/internal/auditlog"
 	"github.com/kubeward/kubeward/internal/clusterconfig"
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/podsecurity"
@@ -26,6 +27,7 @@ func all() [][]finding.Rule {
 		secrets.Rules(),
 		clusterconfig.Rules(),
 		tenancy.Rules(),
+		auditlog.Rules(),
 	}
 }
 

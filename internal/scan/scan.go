@@ -77,6 +77,9 @@ type supKey struct {
 // NewScanner validates opts against the registry (unknown families and
 // rules are errors naming the known ones) and returns a scanner.
 func NewScanner(registry *finding.Registry, opts Options) (*Scanner, error) {
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
 	all, err := newAnalyzers(registry, opts)
 	if err != nil {
 		return nil, err
@@ -102,9 +105,6 @@ func NewScanner(registry *finding.Registry, opts Options) (*Scanner, error) {
 	}
 	if opts.MinSeverity != "" {
 		s.minRank = opts.MinSeverity.Rank()
-	}
-	if s.opts.Namespace == "" {
-		s.opts.Namespace = "default"
 	}
 	for _, a := range all {
 		if len(enabled) > 0 && !enabled[a.Family()] {

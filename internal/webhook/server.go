@@ -36,6 +36,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kubeward/kubeward/internal/admission"
+	"github.com/kubeward/kubeward/internal/certreload"
 )
 
 // Defaults for the zero values of Options.
@@ -109,7 +110,7 @@ type Server struct {
 	metrics      *Metrics
 	registry     *prometheus.Registry
 	metricsH     http.Handler
-	certs        *certReloader
+	certs        *certreload.Reloader
 	gate         memGate
 	shuttingDown atomic.Bool
 }
@@ -157,7 +158,7 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("webhook: give both a certificate file and a key file, or neither")
 	}
 	if opts.CertFile != "" {
-		c, err := newCertReloader(opts.CertFile, opts.KeyFile, opts.CertCheckInterval, s.logger)
+		c, err := certreload.New(opts.CertFile, opts.KeyFile, opts.CertCheckInterval, s.logger)
 		if err != nil {
 			return nil, err
 		}
@@ -215,7 +216,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	srv := &http.Server{
 		Handler:           s.Handler(),
-		TLSConfig:         s.certs.tlsConfig(),
+		TLSConfig:         s.certs.TLSConfig(),
 		ReadHeaderTimeout: 10 * time.Second,
 		// Bodies are read within the request timeout; writes get a margin.
 		ReadTimeout:  s.opts.RequestTimeout + 5*time.Second,

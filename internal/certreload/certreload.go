@@ -1,4 +1,7 @@
-package webhook
+// Package certreload serves a TLS certificate and key from files and picks up
+// new contents without a restart. The admission webhook and the audit log
+// webhook receiver share it.
+package certreload
 
 import (
 	"bytes"
@@ -11,7 +14,7 @@ import (
 	"time"
 )
 
-// certReloader serves a certificate and key from files and picks up new
+// Reloader serves a certificate and key from files and picks up new
 // contents without a restart: cert-manager and kubelet's secret volumes
 // replace the files in place (an atomic symlink swap), so on a handshake at
 // most every interval the files are re-read and, when their bytes changed,
@@ -19,7 +22,7 @@ import (
 // not yet the key) keeps the previous certificate in service — failing open
 // to the old, still valid certificate rather than refusing every handshake —
 // and is retried at the next check.
-type certReloader struct {
+type Reloader struct {
 	certFile, keyFile string
 	interval          time.Duration
 	logger            *slog.Logger
@@ -31,9 +34,11 @@ type certReloader struct {
 	certPEM, keyPEM []byte
 }
 
-// newCertReloader loads the pair once; an error here is a configuration error.
-func newCertReloader(certFile, keyFile string, interval time.Duration, logger *slog.Logger) (*certReloader, error) {
-	r := &certReloader{certFile: certFile, keyFile: keyFile, interval: interval, logger: logger}
+// New loads the pair once; an error here is a configuration error. On a
+// handshake the files are checked again at most every interval. logger
+// receives reloads and reload failures; it must not be nil.
+func New(certFile, keyFile string, interval time.Duration, logger *slog.Logger) (*Reloader, error) {
+	r := &Reloader{certFile: certFile, keyFile: keyFile, interval: interval, logger: logger}
 	changed, err := r.reload()
 	if err != nil {
 		return nil, err
@@ -45,7 +50,7 @@ func newCertReloader(certFile, keyFile string, interval time.Duration, logger *s
 }
 
 // reload re-reads the files and swaps in the pair if it changed and parses.
-func (r *certReloader) reload() (bool, error) {
+func (r *Reloader) reload() (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	certPEM, err := os.ReadFile(r.certFile)
@@ -68,8 +73,8 @@ func (r *certReloader) reload() (bool, error) {
 	return true, nil
 }
 
-// getCertificate is tls.Config.GetCertificate.
-func (r *certReloader) getCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+// GetCertificate is tls.Config.GetCertificate. It is safe for concurrent use.
+func (r *Reloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	now := time.Now().UnixNano()
 	if next := r.nextCheck.Load(); now >= next && r.nextCheck.CompareAndSwap(next, now+int64(r.interval)) {
 		changed, err := r.reload()
@@ -83,12 +88,12 @@ func (r *certReloader) getCertificate(*tls.ClientHelloInfo) (*tls.Certificate, e
 	return r.cur.Load(), nil
 }
 
-// tlsConfig returns the server TLS configuration: TLS 1.2 or later, HTTP/1.1
+// TLSConfig returns the server TLS configuration: TLS 1.2 or later, HTTP/1.1
 // and h2, certificates from r.
-func (r *certReloader) tlsConfig() *tls.Config {
+func (r *Reloader) TLSConfig() *tls.Config {
 	return &tls.Config{
 		MinVersion:     tls.VersionTLS12,
-		GetCertificate: r.getCertificate,
+		GetCertificate: r.GetCertificate,
 		NextProtos:     []string{"h2", "http/1.1"},
 	}
 }
