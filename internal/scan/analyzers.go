@@ -240,11 +240,8 @@ func (a *rbacAnalyzer) Family() string { return "rbac" }
 func (a *rbacAnalyzer) Object(*Object, Emit) {}
 
 func (a *rbacAnalyzer) Keep(o *Object) any {
-	src := rbac.Source{File: o.File, Line: o.Line}
-	if o.Live {
-		a.live = true
-		src = rbac.Source{Cluster: true, Default: rbac.IsBootstrap(o.Object.Object)}
-	}
+	src := rbacSource(o)
+	a.live = a.live || o.Live
 	switch o.Object.Object.(type) {
 	case *rbacv1.Role, *rbacv1.ClusterRole, *rbacv1.RoleBinding, *rbacv1.ClusterRoleBinding:
 		if a.docs == nil {
@@ -262,12 +259,7 @@ func (a *rbacAnalyzer) Keep(o *Object) any {
 
 func (a *rbacAnalyzer) Add(kept any, bundle int) {
 	for len(a.bundles) <= bundle {
-		p, _ := rbac.NewPolicyWithDefaults() // checked in newAnalyzers
-		if a.live {
-			// A cluster lists its default policy and every service account.
-			p = &rbac.Policy{ServiceAccountsListed: true}
-		}
-		a.bundles = append(a.bundles, p)
+		a.bundles = append(a.bundles, bundlePolicy(a.live))
 	}
 	k := kept.(rbacKept)
 	a.bundles[bundle].Add(k.obj, k.src)
@@ -276,7 +268,7 @@ func (a *rbacAnalyzer) Add(kept any, bundle int) {
 func (a *rbacAnalyzer) Finish(emit Emit, problem func(Problem)) {
 	for i, p := range a.bundles {
 		a.bundles[i] = nil
-		ix := rbac.NewIndex(p, rbac.Options{Aggregate: !a.live})
+		ix := bundleIndex(p, a.live)
 		for _, pr := range ix.Problems() {
 			line := pr.Source.Line
 			if o := a.docs[pr.Source]; o != nil && pr.Field != "" {
@@ -289,6 +281,36 @@ func (a *rbacAnalyzer) Finish(emit Emit, problem func(Problem)) {
 		}
 	}
 	a.docs = nil
+}
+
+// rbacSource is where an object the RBAC authorizer holds comes from: its
+// file and line, or the cluster (a default object when it is one of
+// Kubernetes' bootstrap policy).
+func rbacSource(o *Object) rbac.Source {
+	if o.Live {
+		return rbac.Source{Cluster: true, Default: rbac.IsBootstrap(o.Object.Object)}
+	}
+	return rbac.Source{File: o.File, Line: o.Line}
+}
+
+// bundlePolicy returns the RBAC policy a bundle's objects are added to by
+// every analyzer that asks the authorizer (rbac/, secrets/, tenancy/):
+// for files, Kubernetes' default policy, which every cluster has; for a
+// live cluster, nothing yet, since the cluster lists its own default
+// policy (its aggregation controller has already aggregated the
+// ClusterRoles, see bundleIndex) and every service account.
+func bundlePolicy(live bool) *rbac.Policy {
+	if live {
+		return &rbac.Policy{ServiceAccountsListed: true}
+	}
+	p, _ := rbac.NewPolicyWithDefaults() // checked in newAnalyzers
+	return p
+}
+
+// bundleIndex indexes a bundle's policy; aggregation rules are applied for
+// files only (see bundlePolicy).
+func bundleIndex(p *rbac.Policy, live bool) *rbac.Index {
+	return rbac.NewIndex(p, rbac.Options{Aggregate: !live})
 }
 
 // configMinor is the Kubernetes minor version whose defaults config/ rules

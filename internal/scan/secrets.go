@@ -21,6 +21,8 @@ type secretsAnalyzer struct {
 	issues []secrets.Issue
 	// bundles holds, per bundle, its RBAC objects and its Secrets.
 	bundles []*secretsBundle
+	// live is set by the first live object (see bundlePolicy).
+	live bool
 }
 
 type secretsBundle struct {
@@ -87,11 +89,12 @@ func (a *secretsAnalyzer) Object(o *Object, emit Emit) {
 }
 
 func (a *secretsAnalyzer) Keep(o *Object) any {
+	a.live = a.live || o.Live
 	switch o.Object.Object.(type) {
 	case *corev1.Secret:
 		return keptSecret{ref: ref(o), file: o.File, line: o.Line}
 	case *rbacv1.Role, *rbacv1.ClusterRole, *rbacv1.RoleBinding, *rbacv1.ClusterRoleBinding:
-		return keptRBAC{obj: o.Object.Object, src: rbac.Source{File: o.File, Line: o.Line}}
+		return keptRBAC{obj: o.Object.Object, src: rbacSource(o)}
 	}
 	return nil
 }
@@ -124,11 +127,11 @@ func (a *secretsAnalyzer) Finish(emit Emit, _ func(Problem)) {
 			continue
 		}
 		// The policy is built only for bundles with Secrets.
-		p, _ := rbac.NewPolicyWithDefaults() // checked in newAnalyzers
+		p := bundlePolicy(a.live)
 		for _, k := range b.rbac {
 			p.Add(k.obj, k.src)
 		}
-		ix := rbac.NewIndex(p, rbac.Options{Aggregate: true})
+		ix := bundleIndex(p, a.live)
 		for _, s := range b.secrets {
 			subjects, grants := secrets.Readers(ix, s.ref.Namespace, s.ref.Name)
 			key := fmt.Sprint(s.file, s.line, s.ref, subjects)

@@ -27,6 +27,8 @@ type tenancyAnalyzer struct {
 	rules   map[string]finding.Rule
 	bundles []*tenancyBundle
 	section *tenancy.Section
+	// live is set by the first live object (see bundlePolicy).
+	live bool
 }
 
 type tenancyBundle struct {
@@ -44,6 +46,8 @@ type tenancyBundle struct {
 type tenancyKept struct {
 	obj runtime.Object
 	src netpol.Source
+	// rsrc is the object's source for the RBAC authorizer.
+	rsrc rbac.Source
 }
 
 func newTenancyAnalyzer(registry *finding.Registry, label string) *tenancyAnalyzer {
@@ -61,16 +65,18 @@ func (a *tenancyAnalyzer) Family() string { return tenancy.RuleFamily }
 func (a *tenancyAnalyzer) Object(*Object, Emit) {}
 
 func (a *tenancyAnalyzer) Keep(o *Object) any {
+	a.live = a.live || o.Live
+	src := netpol.Source{File: o.File, Line: o.Line}
 	switch o.Object.Object.(type) {
 	case *corev1.Pod, *corev1.ReplicationController, *appsv1.Deployment, *appsv1.ReplicaSet,
 		*appsv1.StatefulSet, *appsv1.DaemonSet, *batchv1.Job, *batchv1.CronJob:
 		// Held until Finish: keep only what the engine reads.
-		return tenancyKept{netpol.Trim(o.Object.Object), netpol.Source{File: o.File, Line: o.Line}}
+		return tenancyKept{obj: netpol.Trim(o.Object.Object), src: src}
 	case *corev1.Namespace, *corev1.Service, *networkingv1.NetworkPolicy,
 		*corev1.ResourceQuota, *corev1.LimitRange, *corev1.ServiceAccount,
 		*rbacv1.Role, *rbacv1.ClusterRole, *rbacv1.RoleBinding, *rbacv1.ClusterRoleBinding,
 		*nodev1.RuntimeClass, *corev1.Node, *storagev1.StorageClass:
-		return tenancyKept{o.Object.Object, netpol.Source{File: o.File, Line: o.Line}}
+		return tenancyKept{obj: o.Object.Object, src: src, rsrc: rbacSource(o)}
 	}
 	return nil
 }
@@ -113,14 +119,14 @@ func (a *tenancyAnalyzer) Finish(emit Emit, problem func(Problem)) {
 		if !tenancy.Active(n, a.label) {
 			continue
 		}
-		p, _ := rbac.NewPolicyWithDefaults() // checked in newAnalyzers
+		p := bundlePolicy(a.live)
 		for _, k := range b.rbac {
-			p.Add(k.obj, rbac.Source{File: k.src.File, Line: k.src.Line})
+			p.Add(k.obj, k.rsrc)
 		}
 		fs, sec := tenancy.Evaluate(tenancy.Input{
 			Network: n, Quotas: b.quotas, LimitRanges: b.lrs, TenantLabel: a.label, Rules: a.rules,
 			RuntimeClasses: b.rcs, Nodes: b.nodes, StorageClasses: b.scs,
-			RBAC: rbac.NewIndex(p, rbac.Options{Aggregate: true}),
+			RBAC: bundleIndex(p, a.live),
 		})
 		for _, f := range fs {
 			emit(nil, f)
