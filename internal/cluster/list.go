@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -42,15 +43,19 @@ type Resource struct {
 	// Kind is set on every listed object, with the group's version.
 	Kind       schema.GroupVersionKind
 	Namespaced bool
-	list       func(c kubernetes.Interface, namespace string) pager.ListPageFunc
+	// Families are the rule families that need the resource; empty when
+	// every run needs it (see ResourcesFor).
+	Families []string
+	list     func(c kubernetes.Interface, namespace string) pager.ListPageFunc
 }
 
 // AuditResources are the resources `kubeward audit` reads, in the order it
 // reads them: namespaces first (their labels are the policy), then the
 // workloads (so that pods are grouped under the workload that owns them),
-// then pods, then what the RBAC rules judge. Secrets are deliberately not
-// among them. deploy/audit's ClusterRole grants get and list on exactly
-// these.
+// then pods, then what the RBAC rules judge, then what only the tenancy/
+// rules read (Services, NetworkPolicies, LimitRanges, RuntimeClasses,
+// Nodes, StorageClasses). Secrets are deliberately not among them.
+// deploy/audit's ClusterRole grants get and list on exactly these.
 var AuditResources = []Resource{
 	res("", "namespaces", "v1", "Namespace", false, func(c kubernetes.Interface, _ string) pager.ListPageFunc {
 		return pageFunc(c.CoreV1().Namespaces().List)
@@ -100,6 +105,41 @@ var AuditResources = []Resource{
 	res("", "resourcequotas", "v1", "ResourceQuota", true, func(c kubernetes.Interface, ns string) pager.ListPageFunc {
 		return pageFunc(c.CoreV1().ResourceQuotas(ns).List)
 	}),
+	tenancy(res("", "services", "v1", "Service", true, func(c kubernetes.Interface, ns string) pager.ListPageFunc {
+		return pageFunc(c.CoreV1().Services(ns).List)
+	})),
+	tenancy(res("networking.k8s.io", "networkpolicies", "networking.k8s.io/v1", "NetworkPolicy", true, func(c kubernetes.Interface, ns string) pager.ListPageFunc {
+		return pageFunc(c.NetworkingV1().NetworkPolicies(ns).List)
+	})),
+	tenancy(res("", "limitranges", "v1", "LimitRange", true, func(c kubernetes.Interface, ns string) pager.ListPageFunc {
+		return pageFunc(c.CoreV1().LimitRanges(ns).List)
+	})),
+	tenancy(res("node.k8s.io", "runtimeclasses", "node.k8s.io/v1", "RuntimeClass", false, func(c kubernetes.Interface, _ string) pager.ListPageFunc {
+		return pageFunc(c.NodeV1().RuntimeClasses().List)
+	})),
+	tenancy(res("", "nodes", "v1", "Node", false, func(c kubernetes.Interface, _ string) pager.ListPageFunc {
+		return pageFunc(c.CoreV1().Nodes().List)
+	})),
+	tenancy(res("storage.k8s.io", "storageclasses", "storage.k8s.io/v1", "StorageClass", false, func(c kubernetes.Interface, _ string) pager.ListPageFunc {
+		return pageFunc(c.StorageV1().StorageClasses().List)
+	})),
+}
+
+// ResourcesFor returns the resources of rs that a run of the given rule
+// families needs, in order.
+func ResourcesFor(rs []Resource, families []string) []Resource {
+	var out []Resource
+	for _, r := range rs {
+		if len(r.Families) == 0 || slices.ContainsFunc(r.Families, func(f string) bool { return slices.Contains(families, f) }) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func tenancy(r Resource) Resource {
+	r.Families = []string{"tenancy"}
+	return r
 }
 
 func res(group, resource, apiVersion, kind string, namespaced bool, list func(kubernetes.Interface, string) pager.ListPageFunc) Resource {

@@ -41,6 +41,7 @@ type flags struct {
 	chunkSize       int64
 	maxBlockers     int
 	timeout         time.Duration
+	tenantLabel     string
 	report          *reporting.Flags
 }
 
@@ -53,7 +54,7 @@ func newCommand(s clierr.Streams, client kubernetes.Interface) *cobra.Command {
 	f := &flags{}
 	cmd := &cobra.Command{
 		Use:   "audit",
-		Short: "Audit a live cluster: Pod Security per namespace with a plan to enforce it, RBAC risks",
+		Short: "Audit a live cluster: Pod Security per namespace with a plan to enforce it, RBAC risks, tenancy",
 		Long: `Audit reads a live cluster (read-only: get and list, never Secrets) and
 judges every namespace's Pod Security: its effective policy (the
 pod-security.kubernetes.io labels over the API server's defaults and
@@ -68,7 +69,9 @@ the kubectl label command to apply. The JSON report holds the plans under
 "namespaces".
 
 The other rule families that judge live objects run too (the RBAC risks over
-the cluster's roles and bindings); choose families with --rules.
+the cluster's roles and bindings, the tenancy report with NetworkPolicy
+connectivity, quotas and tenant RBAC scope, the config/ rules on static pod
+mirrors); choose families with --rules.
 
 The cluster is the kubeconfig's (--kubeconfig, $KUBECONFIG or
 ~/.kube/config, --context), or the in-cluster service account when there is
@@ -95,6 +98,7 @@ Exit codes: 0 no unsuppressed findings at or above --fail-on, 1 findings,
 	fl.Int64Var(&f.chunkSize, "chunk-size", 500, "list objects in pages of this many (0: each kind in one response)")
 	fl.IntVar(&f.maxBlockers, "max-blockers", audit.DefaultMaxBlockers, "blockers listed per namespace in the plan")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up reading the cluster after this long")
+	fl.StringVar(&f.tenantLabel, "tenant-label", "", "namespace label whose value names a namespace's tenant, for the tenancy/ rules (default: every namespace is a tenant)")
 	f.report = reporting.Register(fl)
 	return cmd
 }
@@ -185,6 +189,7 @@ func run(ctx context.Context, s clierr.Streams, f *flags, client kubernetes.Inte
 			Families:    scanFamilies,
 			Disable:     f.report.DisabledIDs(),
 			MinSeverity: f.report.MinSeverity,
+			TenantLabel: f.tenantLabel,
 		})
 		if err != nil {
 			return clierr.Usage(err)
@@ -192,7 +197,11 @@ func run(ctx context.Context, s clierr.Streams, f *flags, client kubernetes.Inte
 	}
 	lister := &cluster.Lister{Client: client, PageSize: f.chunkSize, Namespace: f.namespace}
 	objects := 0
-	err = lister.Each(ctx, cluster.AuditResources, func(o runtime.Object) error {
+	families := scanFamilies
+	if psa {
+		families = append(families, audit.RuleFamily)
+	}
+	err = lister.Each(ctx, cluster.ResourcesFor(cluster.AuditResources, families), func(o runtime.Object) error {
 		objects++
 		if auditor != nil {
 			if n, ok := namespaceOf(o); ok {
@@ -231,6 +240,9 @@ func run(ctx context.Context, s clierr.Streams, f *flags, client kubernetes.Inte
 		}
 		for _, e := range sr.Warnings {
 			rep.AddWarning(e)
+		}
+		for _, sec := range sr.Sections {
+			rep.AddSection(sec)
 		}
 	}
 	rep.Summary.Objects = objects
