@@ -137,6 +137,20 @@ func ResourcesFor(rs []Resource, families []string) []Resource {
 	return out
 }
 
+// Named returns the resources of rs with the given plural names, in the
+// order of names. A name not in rs is a programming error and panics.
+func Named(rs []Resource, names ...string) []Resource {
+	out := make([]Resource, 0, len(names))
+	for _, n := range names {
+		i := slices.IndexFunc(rs, func(r Resource) bool { return r.Resource == n })
+		if i < 0 {
+			panic("cluster: no resource " + n)
+		}
+		out = append(out, rs[i])
+	}
+	return out
+}
+
 func tenancy(r Resource) Resource {
 	r.Families = []string{"tenancy"}
 	return r

@@ -43,3 +43,35 @@ func TestAuditClusterRole(t *testing.T) {
 		t.Error("the ClusterRole grants access to Secrets")
 	}
 }
+
+func TestResourcesForAndNamed(t *testing.T) {
+	names := func(rs []Resource) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.Resource)
+		}
+		return out
+	}
+	psa := names(ResourcesFor(AuditResources, []string{"psa", "rbac"}))
+	for _, n := range []string{"services", "networkpolicies", "nodes"} {
+		if slices.Contains(psa, n) {
+			t.Errorf("psa and rbac runs list %s, which only tenancy reads", n)
+		}
+	}
+	if !slices.Contains(psa, "pods") || !slices.Contains(psa, "rolebindings") {
+		t.Errorf("psa and rbac runs list %v, want pods and rolebindings among them", psa)
+	}
+	all := names(ResourcesFor(AuditResources, []string{"tenancy"}))
+	if len(all) != len(AuditResources) {
+		t.Errorf("a tenancy run lists %d resources, want all %d", len(all), len(AuditResources))
+	}
+	if got := names(Named(AuditResources, "pods", "namespaces")); !slices.Equal(got, []string{"pods", "namespaces"}) {
+		t.Errorf("Named = %v, want [pods namespaces] in that order", got)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Named with an unknown resource did not panic")
+		}
+	}()
+	Named(AuditResources, "secrets")
+}

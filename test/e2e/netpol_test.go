@@ -4,6 +4,10 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -51,6 +55,76 @@ func TestNetpolCluster(t *testing.T) {
 	if code != 0 {
 		t.Errorf("eval shop/web → shop/db 5432: exit %d:\n%s", code, out)
 	}
+
+	// The tenancy report of `audit` over the cluster equals the one `scan`
+	// gives for the manifests, for the example's namespaces (the cluster
+	// adds its own: default, kube-system, ...).
+	fileRep := tenancyReport(t, "scan", "--rules", "tenancy", "-o", "json", dir)
+	clusterRep := tenancyReport(t, "audit", "--rules", "tenancy", "-o", "json", "--kubeconfig", kubeconfig)
+	if len(fileRep.Tenancy.Namespaces) != 3 {
+		t.Fatalf("scan's tenancy section has %d namespaces, want the example's 3", len(fileRep.Tenancy.Namespaces))
+	}
+	fl, fr := fileRep.only(fileRep.namespaces())
+	cl, cr := clusterRep.only(fileRep.namespaces())
+	if d := cmp.Diff([]any{fl, fr}, []any{cl, cr}); d != "" {
+		t.Errorf("audit's tenancy report differs from scan's for the same objects (-scan +audit):\n%s", d)
+	}
+}
+
+// tenancyJSON is the part of the JSON report the tenancy comparison reads.
+type tenancyJSON struct {
+	Findings []struct {
+		Rule     string `json:"rule"`
+		Severity string `json:"severity"`
+		Object   struct {
+			Kind      string `json:"kind"`
+			Namespace string `json:"namespace"`
+			Name      string `json:"name"`
+		} `json:"object"`
+		Message string `json:"message"`
+	} `json:"findings"`
+	Tenancy struct {
+		Namespaces []map[string]any `json:"namespaces"`
+	} `json:"tenancy"`
+}
+
+func tenancyReport(t *testing.T, args ...string) tenancyJSON {
+	t.Helper()
+	code, out, errs := runKubeward(args...)
+	if code != 0 && code != 1 {
+		t.Fatalf("kubeward %v: exit %d: %s", args, code, errs)
+	}
+	var r tenancyJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("kubeward %v: %v", args, err)
+	}
+	return r
+}
+
+func (r tenancyJSON) namespaces() []string {
+	var ns []string
+	for _, n := range r.Tenancy.Namespaces {
+		ns = append(ns, n["namespace"].(string))
+	}
+	return ns
+}
+
+// only keeps the rows and the findings about the given namespaces, in a
+// stable order: "rule kind ns/name: message" lines and the section rows.
+func (r tenancyJSON) only(ns []string) (lines []string, rows []map[string]any) {
+	for _, f := range r.Findings {
+		o := f.Object
+		if slices.Contains(ns, o.Namespace) || (o.Kind == "Namespace" && slices.Contains(ns, o.Name)) {
+			lines = append(lines, fmt.Sprintf("%s %s %s %s/%s: %s", f.Rule, f.Severity, o.Kind, o.Namespace, o.Name, f.Message))
+		}
+	}
+	sort.Strings(lines)
+	for _, n := range r.Tenancy.Namespaces {
+		if slices.Contains(ns, n["namespace"].(string)) {
+			rows = append(rows, n)
+		}
+	}
+	return lines, rows
 }
 
 func create(ctx context.Context, c kubernetes.Interface, o *manifest.Object) error {

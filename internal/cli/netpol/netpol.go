@@ -14,14 +14,12 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/client-go/tools/pager"
 
 	"github.com/kubeward/kubeward/internal/cli/clierr"
 	"github.com/kubeward/kubeward/internal/cli/output"
+	"github.com/kubeward/kubeward/internal/cluster"
 	"github.com/kubeward/kubeward/internal/kinds"
 	"github.com/kubeward/kubeward/internal/manifest"
 	"github.com/kubeward/kubeward/internal/netpol"
@@ -181,53 +179,20 @@ func unjoin(err error) []error {
 
 // loadCluster lists the objects the engine uses, page by page.
 func (src *source) loadCluster(b *netpol.Builder) error {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if src.kubeconfig != "" {
-		rules.ExplicitPath = src.kubeconfig
-	}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: src.context}).ClientConfig()
+	cfg, err := cluster.Load(src.kubeconfig, src.context, "kubeward-netpol")
 	if err != nil {
-		return &clierr.ExitError{Code: clierr.CodeError, Err: fmt.Errorf("loading kubeconfig: %w", err), Hint: "give manifests as PATH, or a cluster with --kubeconfig/--context"}
+		return &clierr.ExitError{Code: clierr.CodeError, Err: err, Hint: "give manifests as PATH, or a cluster with --kubeconfig/--context"}
 	}
-	cfg.QPS, cfg.Burst = 50, 100
-	cfg.UserAgent = "kubeward-netpol"
 	c, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	for _, l := range []struct {
-		what string
-		list pager.ListPageFunc
-	}{
-		{"namespaces", pageFunc(c.CoreV1().Namespaces().List)},
-		{"pods", pageFunc(c.CoreV1().Pods("").List)},
-		{"replicasets", pageFunc(c.AppsV1().ReplicaSets("").List)},
-		{"deployments", pageFunc(c.AppsV1().Deployments("").List)},
-		{"statefulsets", pageFunc(c.AppsV1().StatefulSets("").List)},
-		{"daemonsets", pageFunc(c.AppsV1().DaemonSets("").List)},
-		{"jobs", pageFunc(c.BatchV1().Jobs("").List)},
-		{"cronjobs", pageFunc(c.BatchV1().CronJobs("").List)},
-		{"replicationcontrollers", pageFunc(c.CoreV1().ReplicationControllers("").List)},
-		{"services", pageFunc(c.CoreV1().Services("").List)},
-		{"networkpolicies", pageFunc(c.NetworkingV1().NetworkPolicies("").List)},
-	} {
-		pg := pager.New(l.list)
-		err := pg.EachListItemWithAlloc(ctx, metav1.ListOptions{}, func(o runtime.Object) error {
-			if m, ok := o.(metav1.Object); ok {
-				m.SetManagedFields(nil)
-			}
-			b.Add(o, netpol.Source{})
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("listing %s: %w", l.what, err)
-		}
-	}
-	return nil
-}
-
-func pageFunc[L runtime.Object](list func(context.Context, metav1.ListOptions) (L, error)) pager.ListPageFunc {
-	return func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return list(ctx, o) }
+	l := &cluster.Lister{Client: c, PageSize: 500}
+	return l.Each(ctx, cluster.Named(cluster.AuditResources, "namespaces", "pods", "replicasets", "deployments", "statefulsets",
+		"daemonsets", "jobs", "cronjobs", "replicationcontrollers", "services", "networkpolicies"), func(o runtime.Object) error {
+		b.Add(o, netpol.Source{})
+		return nil
+	})
 }
