@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -57,12 +58,30 @@ func TestNetpolCluster(t *testing.T) {
 	}
 
 	// The tenancy report of `audit` over the cluster equals the one `scan`
-	// gives for the manifests, for the example's namespaces (the cluster
-	// adds its own: default, kube-system, ...).
-	fileRep := tenancyReport(t, "scan", "--rules", "tenancy", "-o", "json", dir)
+	// gives for the manifests, for the namespaces of the manifests (the
+	// cluster adds its own: default, kube-system, ...). controls holds a
+	// namespace with every control and one with none, whose service account
+	// has cluster-scoped, cross-tenant and quota-modifying permissions.
+	const controls = "testdata/tenancy-controls.yaml"
+	if err := r.Read([]string{controls}, func(o *manifest.Object) error { return create(ctx, cp.Client, o) }, func(e *manifest.Error) { t.Fatalf("reading %s: %v", controls, e) }); err != nil {
+		t.Fatal(err)
+	}
+	fileRep := tenancyReport(t, "scan", "--rules", "tenancy", "-o", "json", dir, controls)
 	clusterRep := tenancyReport(t, "audit", "--rules", "tenancy", "-o", "json", "--kubeconfig", kubeconfig)
-	if len(fileRep.Tenancy.Namespaces) != 3 {
-		t.Fatalf("scan's tenancy section has %d namespaces, want the example's 3", len(fileRep.Tenancy.Namespaces))
+	if len(fileRep.Tenancy.Namespaces) != 5 {
+		t.Fatalf("scan's tenancy section has %d namespaces, want the manifests' 5", len(fileRep.Tenancy.Namespaces))
+	}
+	cl, _ := clusterRep.only([]string{"t-bare", "t-full"})
+	want := []string{
+		"tenancy/cross-tenant-access high Namespace /t-bare: ServiceAccount:t-bare:builder (tenant t-bare) may get secrets in t-full",
+		"tenancy/no-compute-quota medium Namespace /t-bare: no ResourceQuota limits cpu and memory in namespace t-bare",
+		"tenancy/no-default-deny-egress low Namespace /t-bare: no NetworkPolicy with podSelector: {} isolates namespace t-bare for egress",
+		"tenancy/pod-security-not-enforced medium Namespace /t-bare: namespace t-bare has no pod-security.kubernetes.io/enforce label",
+		"tenancy/tenant-cluster-scope high Namespace /t-bare: ServiceAccount:t-bare:builder (tenant t-bare) may list nodes",
+		"tenancy/tenant-modifies-quota high Namespace /t-bare: ServiceAccount:t-bare:builder (tenant t-bare) may update resourcequotas in t-bare, delete resourcequotas in t-bare",
+	}
+	if d := cmp.Diff(want, cl); d != "" {
+		t.Errorf("audit's tenancy findings for t-bare (no controls) and t-full (every control) (-want +got):\n%s", d)
 	}
 	fl, fr := fileRep.only(fileRep.namespaces())
 	cl, cr := clusterRep.only(fileRep.namespaces())
@@ -143,6 +162,22 @@ func create(ctx context.Context, c kubernetes.Interface, o *manifest.Object) err
 		_, err = c.AppsV1().DaemonSets(x.Namespace).Create(ctx, x, opts)
 	case *networkingv1.NetworkPolicy:
 		_, err = c.NetworkingV1().NetworkPolicies(x.Namespace).Create(ctx, x, opts)
+	case *corev1.ServiceAccount:
+		_, err = c.CoreV1().ServiceAccounts(x.Namespace).Create(ctx, x, opts)
+	case *corev1.ResourceQuota:
+		_, err = c.CoreV1().ResourceQuotas(x.Namespace).Create(ctx, x, opts)
+	case *corev1.LimitRange:
+		_, err = c.CoreV1().LimitRanges(x.Namespace).Create(ctx, x, opts)
+	case *rbacv1.Role:
+		_, err = c.RbacV1().Roles(x.Namespace).Create(ctx, x, opts)
+	case *rbacv1.RoleBinding:
+		_, err = c.RbacV1().RoleBindings(x.Namespace).Create(ctx, x, opts)
+	case *rbacv1.ClusterRole:
+		_, err = c.RbacV1().ClusterRoles().Create(ctx, x, opts)
+	case *rbacv1.ClusterRoleBinding:
+		_, err = c.RbacV1().ClusterRoleBindings().Create(ctx, x, opts)
+	default:
+		err = fmt.Errorf("the test does not create %T", x)
 	}
 	return err
 }
