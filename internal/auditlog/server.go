@@ -283,33 +283,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	done := make(chan struct{})
 	go func() { s.Run(); close(done) }()
-	srv := &http.Server{
-		Handler:           s.Handler(),
-		TLSConfig:         s.certs.TLSConfig(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Minute,
-		WriteTimeout:      time.Minute,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	srv := &http.Server{Handler: s.Handler(), ReadTimeout: time.Minute, WriteTimeout: time.Minute}
 	s.logger.Info("serving audit webhook", "address", ln.Addr().String())
-	var serveErr error
-	select {
-	case err := <-errc:
-		serveErr = fmt.Errorf("serving: %w", err)
-	case <-ctx.Done():
-		s.closing.Store(true)
-		sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
-		if err := srv.Shutdown(sctx); err != nil {
-			_ = srv.Close()
-			serveErr = fmt.Errorf("draining in-flight requests: %w", err)
-		} else {
-			<-errc
-		}
-		cancel()
-	}
+	serveErr := s.certs.Serve(ctx, ln, srv, certreload.Drain{
+		Stopping: func() { s.closing.Store(true) },
+		Timeout:  s.opts.ShutdownTimeout,
+	})
 	s.Close()
 	<-done
 	s.logger.Info("shut down", "requests", s.opts.Analyzer.stats.Requests)

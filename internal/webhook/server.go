@@ -25,7 +25,6 @@ package webhook
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -215,37 +214,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return errors.New("webhook: serving needs a certificate and key file")
 	}
 	srv := &http.Server{
-		Handler:           s.Handler(),
-		TLSConfig:         s.certs.TLSConfig(),
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler: s.Handler(),
 		// Bodies are read within the request timeout; writes get a margin.
 		ReadTimeout:  s.opts.RequestTimeout + 5*time.Second,
 		WriteTimeout: s.opts.RequestTimeout + 5*time.Second,
-		IdleTimeout:  120 * time.Second,
-		ErrorLog:     slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
 		BaseContext:  func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ServeTLS(ln, "", "") }()
 	s.logger.Info("serving admission reviews", "address", ln.Addr().String())
-
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serving: %w", err)
-	case <-ctx.Done():
+	err := s.certs.Serve(ctx, ln, srv, certreload.Drain{
+		Stopping: func() { s.shuttingDown.Store(true) },
+		Delay:    s.opts.ShutdownDelay,
+		Timeout:  s.opts.ShutdownTimeout,
+	})
+	if err != nil {
+		return err
 	}
-	s.shuttingDown.Store(true)
-	s.logger.Info("shutting down", "delay", s.opts.ShutdownDelay.String())
-	if s.opts.ShutdownDelay > 0 {
-		time.Sleep(s.opts.ShutdownDelay)
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		_ = srv.Close()
-		return fmt.Errorf("draining in-flight requests: %w", err)
-	}
-	<-errc // http.ErrServerClosed
 	s.logger.Info("shut down")
 	return nil
 }
