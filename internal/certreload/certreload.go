@@ -1,6 +1,7 @@
 // Package certreload serves a TLS certificate and key from files and picks up
-// new contents without a restart. The admission webhook and the audit log
-// webhook receiver share it.
+// new contents without a restart, and serves HTTPS with it until a context
+// ends, draining gracefully. The admission webhook and the audit log webhook
+// receiver share it.
 package certreload
 
 import (
