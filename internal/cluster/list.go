@@ -12,6 +12,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/pager"
+
+	"github.com/kubeward/kubeward/internal/rbac"
 )
 
 // Load returns the client configuration kubectl would use: the kubeconfig
@@ -216,4 +218,28 @@ func (l *Lister) Each(ctx context.Context, resources []Resource, fn func(runtime
 		}
 	}
 	return nil
+}
+
+// RBACResources are what the RBAC authorizer and its risks read from a
+// cluster: roles and bindings, service accounts, namespaces, resource
+// quotas, and pods (the workload risks).
+var RBACResources = Named(AuditResources, "clusterroles", "clusterrolebindings", "roles", "rolebindings",
+	"serviceaccounts", "namespaces", "resourcequotas", "pods")
+
+// Policy lists resources (RBACResources or a part of it) and adds every
+// object to a new RBAC policy as a cluster object, the cluster's default
+// policy marked as such. The cluster's aggregation controller has already
+// aggregated its ClusterRoles, and its service accounts are all listed when
+// resources include serviceaccounts.
+func (l *Lister) Policy(ctx context.Context, resources []Resource) (*rbac.Policy, error) {
+	p := &rbac.Policy{}
+	err := l.Each(ctx, resources, func(o runtime.Object) error {
+		p.Add(o, rbac.Source{Cluster: true, Default: rbac.IsBootstrap(o)})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.ServiceAccountsListed = slices.ContainsFunc(resources, func(r Resource) bool { return r.Resource == "serviceaccounts" }) && l.Namespace == ""
+	return p, nil
 }

@@ -21,6 +21,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -189,6 +190,19 @@ current-context: default
 		t.Fatal(err)
 	}
 	expect(auditlog.RulePodSecurityLabelDown)
+	// 9. eve, granted get on Secrets in shop by a RoleBinding, reads one.
+	createObjects(t, admin, []runtime.Object{
+		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "secret-reader", Namespace: "shop"},
+			Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}, APIGroups: []string{""}, Resources: []string{"secrets"}}}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "eve-reads", Namespace: "shop"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "secret-reader"},
+			Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: "eve"}}},
+	})
+	eve := kubernetes.NewForConfigOrDie(cp.User(t, "eve"))
+	if _, err := eve.CoreV1().Secrets("shop").Get(bg, "s00", metav1.GetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expect(auditlog.RuleSecretRead)
 
 	// Live: wait until serve has written a finding of every scenario.
 	live := func() []finding.Finding {
@@ -259,7 +273,7 @@ current-context: default
 		got[f.Rule] = true
 		// Benign traffic (the harness's admin, controllers, the API
 		// server) yields nothing: every finding is mallory's.
-		if f.Event.User != "mallory" {
+		if f.Event.User != "mallory" && f.Event.User != "eve" {
 			t.Errorf("finding from benign traffic: %s %s", f.Rule, f.Message)
 		}
 	}
@@ -269,4 +283,31 @@ current-context: default
 		}
 	}
 	t.Logf("%d events in the log, %d requests, %d findings", r.Events, an.Stats().Requests, len(offline))
+
+	// With the cluster's RBAC (--kubeconfig), each allowed finding names
+	// what allowed it: eve's read the binding, mallory's her group.
+	kubeconfig := cp.Kubeconfig(t, "kubeward-auditlog-reader", "system:masters")
+	code, out, errs := runKubeward("auditlog", "analyze", cp.AuditLogPath, "--kubeconfig", kubeconfig, "-o", "json")
+	if code != 1 {
+		t.Fatalf("auditlog analyze --kubeconfig: exit %d, want 1 (findings): %s", code, errs)
+	}
+	var rep struct {
+		Findings []finding.Finding `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	grants := map[string]bool{}
+	for _, f := range rep.Findings {
+		if f.Event.User == "eve" && f.Rule == auditlog.RuleSecretRead {
+			grants[strings.Join(f.Grants, "; ")] = true
+		}
+		if f.Event.User == "mallory" && f.Event.Decision == "allow" && (len(f.Grants) != 1 || !strings.Contains(f.Grants[0], "system:masters")) {
+			t.Errorf("mallory's %s finding: grants %q, want her system:masters group", f.Rule, f.Grants)
+		}
+	}
+	const eveGrant = "RoleBinding/shop/eve-reads → Role/shop/secret-reader → rules[0]"
+	if len(grants) != 1 || !grants[eveGrant] {
+		t.Errorf("eve's Secret read: grants %v, want %q", grants, eveGrant)
+	}
 }

@@ -5,6 +5,7 @@
 package auditlog
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,10 +16,12 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubeward/kubeward/internal/auditlog"
 	"github.com/kubeward/kubeward/internal/cli/clierr"
 	"github.com/kubeward/kubeward/internal/cli/reporting"
+	"github.com/kubeward/kubeward/internal/cluster"
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/kinds"
 	"github.com/kubeward/kubeward/internal/manifest"
@@ -53,6 +56,8 @@ type detectFlags struct {
 	authWindow       time.Duration
 	authThreshold    int
 	rbacFiles        []string
+	kubeconfig       string
+	context          string
 }
 
 func (d *detectFlags) register(fl *pflag.FlagSet) {
@@ -62,6 +67,8 @@ func (d *detectFlags) register(fl *pflag.FlagSet) {
 	fl.DurationVar(&d.authWindow, "auth-failures-window", auditlog.DefaultAuthFailuresWindow, "window of the 401/403 burst detection")
 	fl.IntVar(&d.authThreshold, "auth-failures-threshold", auditlog.DefaultAuthFailuresThreshold, "401/403 responses one identity or source address may receive within --auth-failures-window before it is reported")
 	fl.StringArrayVar(&d.rbacFiles, "rbac", nil, "RBAC objects (and Namespaces) of the cluster, file or directory (repeatable): findings name the binding and role that allowed each request, and escalate/bind use is detected")
+	fl.StringVar(&d.kubeconfig, "kubeconfig", "", "read the RBAC objects and Namespaces from the cluster of this kubeconfig instead of --rbac (get/list on roles, bindings and namespaces)")
+	fl.StringVar(&d.context, "context", "", "kubeconfig context of the cluster to read RBAC from (implies reading the cluster)")
 }
 
 // options turns the flags into analyzer options; RBAC input problems are
@@ -85,9 +92,12 @@ func (d *detectFlags) options(s clierr.Streams, registry *finding.Registry) (aud
 	opts := auditlog.Options{PodSecurity: lv, SecretsWindow: d.secretsWindow, SecretsThreshold: d.secretsThreshold,
 		AuthFailuresWindow: d.authWindow, AuthFailuresThreshold: d.authThreshold, Registry: registry}
 	var inputErrs []report.InputError
-	if len(d.rbacFiles) > 0 {
-		p, err := rbac.NewPolicyWithDefaults()
-		if err != nil {
+	var p *rbac.Policy
+	switch {
+	case len(d.rbacFiles) > 0 && (d.kubeconfig != "" || d.context != ""):
+		return opts, nil, clierr.Usage(errors.New("--rbac and --kubeconfig/--context are exclusive: read RBAC from files or from a cluster"))
+	case len(d.rbacFiles) > 0:
+		if p, err = rbac.NewPolicyWithDefaults(); err != nil {
 			return opts, nil, fmt.Errorf("default RBAC policy: %w", err)
 		}
 		r := manifest.Reader{Stdin: s.In}
@@ -104,6 +114,14 @@ func (d *detectFlags) options(s clierr.Streams, registry *finding.Registry) (aud
 			return opts, nil, fmt.Errorf("--rbac: %w", err)
 		}
 		opts.RBAC = rbac.NewIndex(p, rbac.Options{Aggregate: true})
+	case d.kubeconfig != "" || d.context != "":
+		if p, err = d.clusterPolicy(); err != nil {
+			return opts, nil, err
+		}
+		// The cluster's aggregation controller has aggregated its roles.
+		opts.RBAC = rbac.NewIndex(p, rbac.Options{})
+	}
+	if p != nil {
 		opts.NamespaceLevels = map[string]podsecurity.LevelVersion{}
 		for _, ns := range p.Namespaces {
 			v, ok := ns.Labels["pod-security.kubernetes.io/enforce"]
@@ -121,6 +139,27 @@ func (d *detectFlags) options(s clierr.Streams, registry *finding.Registry) (aud
 		}
 	}
 	return opts, inputErrs, nil
+}
+
+// clusterPolicy reads the RBAC objects and Namespaces of the kubeconfig's
+// cluster, in pages.
+func (d *detectFlags) clusterPolicy() (*rbac.Policy, error) {
+	cfg, err := cluster.Load(d.kubeconfig, d.context, "kubeward-auditlog")
+	if err != nil {
+		return nil, &clierr.ExitError{Code: clierr.CodeError, Err: err, Hint: "give the RBAC objects with --rbac FILE|DIR instead"}
+	}
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	l := &cluster.Lister{Client: c, PageSize: 500}
+	p, err := l.Policy(ctx, cluster.Named(cluster.AuditResources, "clusterroles", "clusterrolebindings", "roles", "rolebindings", "namespaces"))
+	if err != nil {
+		return nil, fmt.Errorf("reading RBAC from the cluster: %w", err)
+	}
+	return p, nil
 }
 
 type analyzeFlags struct {
@@ -149,7 +188,8 @@ whether the policy records the requests it reads at the level and stage it
 needs (first matching rule wins, as in kube-apiserver). With --policy alone
 no log is read.
 
---rbac FILE|DIR gives the cluster's RBAC objects: each finding then names
+--rbac FILE|DIR gives the cluster's RBAC objects (--kubeconfig/--context
+reads them from the cluster instead): each finding then names
 the binding and role that allowed the request, roles bound by a binding are
 judged by their rules, and the use of the escalate and bind verbs is
 detected. Namespaces given there tell the level each one enforces (else it
@@ -160,6 +200,7 @@ input errors.`,
 		Example: `  kubeward auditlog analyze /var/log/kubernetes/audit/audit*.log*
   kubeward auditlog analyze audit.log --pod-security restricted --secrets-threshold 20 -o json
   kubeward auditlog analyze audit.log --rbac rbac-dump/ --fail-on high
+  kubeward auditlog analyze audit.log --context prod -o json
   kubeward auditlog analyze --policy /etc/kubernetes/audit-policy.yaml
   zcat audit.log.gz | kubeward auditlog analyze -`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runAnalyze(s, f, args) },

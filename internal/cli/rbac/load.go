@@ -8,13 +8,10 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/client-go/tools/pager"
 
 	"github.com/kubeward/kubeward/internal/cli/clierr"
+	"github.com/kubeward/kubeward/internal/cluster"
 	"github.com/kubeward/kubeward/internal/kinds"
 	"github.com/kubeward/kubeward/internal/manifest"
 	"github.com/kubeward/kubeward/internal/rbac"
@@ -66,7 +63,8 @@ func (src *source) load(stdin io.Reader) (*loaded, error) {
 		if src.chunkSize < 0 {
 			return nil, clierr.Usage(fmt.Errorf("--chunk-size %d: want 0 or more", src.chunkSize))
 		}
-		if err := src.loadCluster(p); err != nil {
+		p, err := src.loadCluster()
+		if err != nil {
 			return nil, err
 		}
 		out.index = rbac.NewIndex(p, rbac.Options{})
@@ -120,69 +118,26 @@ func (l *loaded) addProblems(ps []*rbac.Problem) {
 }
 
 func (src *source) restClient() (kubernetes.Interface, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if src.kubeconfig != "" {
-		rules.ExplicitPath = src.kubeconfig
-	}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: src.context}).ClientConfig()
+	cfg, err := cluster.Load(src.kubeconfig, src.context, "kubeward-rbac")
 	if err != nil {
-		return nil, &clierr.ExitError{Code: clierr.CodeError, Err: fmt.Errorf("loading kubeconfig: %w", err), Hint: "give manifests with -f, or a cluster with --kubeconfig/--context"}
+		return nil, &clierr.ExitError{Code: clierr.CodeError, Err: err, Hint: "give manifests with -f, or a cluster with --kubeconfig/--context"}
 	}
-	cfg.QPS, cfg.Burst = 50, 100
-	cfg.UserAgent = "kubeward-rbac"
 	return kubernetes.NewForConfig(cfg)
 }
 
-// loadCluster lists every object the engine uses, in pages of
-// src.chunkSize objects (client-go's pager, as kubectl pages), adding each
-// object to p as it arrives: a large cluster's pods are never held whole,
-// and managedFields, which the engine never reads, are dropped from what p
-// keeps. The cluster's own aggregation controller has already computed
-// aggregated roles, and its default policy is part of what is listed.
-func (src *source) loadCluster(p *rbac.Policy) error {
+// loadCluster lists every object the engine uses (cluster.RBACResources),
+// in pages of src.chunkSize objects (client-go's pager, as kubectl pages):
+// a large cluster's pods are never held whole, and managedFields, which
+// the engine never reads, are dropped. The cluster's own aggregation
+// controller has already computed aggregated roles, and its default policy
+// is part of what is listed.
+func (src *source) loadCluster() (*rbac.Policy, error) {
 	c, err := src.restClient()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	for _, l := range []struct {
-		what string
-		list pager.ListPageFunc
-	}{
-		{"clusterroles", pageFunc(c.RbacV1().ClusterRoles().List)},
-		{"clusterrolebindings", pageFunc(c.RbacV1().ClusterRoleBindings().List)},
-		{"roles", pageFunc(c.RbacV1().Roles("").List)},
-		{"rolebindings", pageFunc(c.RbacV1().RoleBindings("").List)},
-		{"serviceaccounts", pageFunc(c.CoreV1().ServiceAccounts("").List)},
-		{"namespaces", pageFunc(c.CoreV1().Namespaces().List)},
-		{"resourcequotas", pageFunc(c.CoreV1().ResourceQuotas("").List)},
-		{"pods", pageFunc(c.CoreV1().Pods("").List)},
-	} {
-		pg := pager.New(l.list)
-		pg.PageSize = src.chunkSize
-		err := pg.EachListItemWithAlloc(ctx, metav1.ListOptions{}, func(o runtime.Object) error {
-			if m, ok := o.(metav1.Object); ok {
-				m.SetManagedFields(nil)
-			}
-			p.Add(o, rbac.Source{Cluster: true, Default: isBootstrap(o)})
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("listing %s: %w", l.what, err)
-		}
-	}
-	p.ServiceAccountsListed = true
-	return nil
-}
-
-// pageFunc adapts a typed client's List to the pager.
-func pageFunc[L runtime.Object](list func(context.Context, metav1.ListOptions) (L, error)) pager.ListPageFunc {
-	return func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return list(ctx, o) }
-}
-
-// isBootstrap reports whether a cluster object is part of the default policy.
-func isBootstrap(o runtime.Object) bool {
-	m, ok := o.(metav1.Object)
-	return ok && m.GetLabels()["kubernetes.io/bootstrapping"] == "rbac-defaults"
+	l := &cluster.Lister{Client: c, PageSize: src.chunkSize}
+	return l.Policy(ctx, cluster.RBACResources)
 }
