@@ -19,8 +19,8 @@ import (
 // readCluster adds to in what the cluster of kubeconfig holds: its
 // PodSecurityPolicies when it still serves them (policy/v1beta1, before
 // v1.25), namespaces, pods and RBAC objects, listed in pages.
-func readCluster(ctx context.Context, in *input, kubeconfig string, v podsecurity.Version) error {
-	cfg, err := cluster.Config(kubeconfig, "kubeward-psp")
+func readCluster(ctx context.Context, in *input, kubeconfig, kubecontext string, v podsecurity.Version) error {
+	cfg, err := cluster.Load(kubeconfig, kubecontext, "kubeward-psp")
 	if err != nil {
 		return err
 	}

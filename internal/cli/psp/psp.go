@@ -32,6 +32,7 @@ type flags struct {
 	namespace  string
 	emit       string
 	kubeconfig string
+	context    string
 }
 
 // NewCommand returns the psp command.
@@ -63,6 +64,7 @@ PSPs its subjects may use and the pod-security.kubernetes.io/enforce label to se
 	fl.StringVar(&f.version, "pod-security-version", "v1.37", "Pod Security policy version to map to and to pin in the suggested enforce-version label (v1.N or latest)")
 	fl.StringVarP(&f.namespace, "namespace", "n", "default", "namespace of pods that have none, as kubectl apply -n")
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "also read namespaces, pods and RBAC objects (and PodSecurityPolicies, from a cluster older than v1.25) from the cluster of this kubeconfig")
+	fl.StringVar(&f.context, "context", "", "kubeconfig context of the cluster to read (implies reading the cluster; the kubeconfig is then --kubeconfig, $KUBECONFIG or ~/.kube/config)")
 	fl.StringVar(&f.emit, "emit-policies", "", "write the generated ValidatingAdmissionPolicy and binding of each PSP to DIR/psp-NAME.yaml, or all to stdout with - (then the report is written only where -o/--output-file send it)")
 	return cmd
 }
@@ -84,8 +86,8 @@ func run(s clierr.Streams, f *flags, paths []string, reportAsked bool) error {
 	if err != nil {
 		return clierr.Usage(fmt.Errorf("--pod-security-version %q: %w", f.version, err))
 	}
-	if len(paths) == 0 && f.kubeconfig == "" {
-		return clierr.Usage(errors.New("give PodSecurityPolicy manifests (PATH... or - for stdin), or a cluster with --kubeconfig"))
+	if len(paths) == 0 && f.kubeconfig == "" && f.context == "" {
+		return clierr.Usage(errors.New("give PodSecurityPolicy manifests (PATH... or - for stdin), or a cluster with --kubeconfig/--context"))
 	}
 	targets, err := f.out.Targets()
 	if err != nil {
@@ -116,8 +118,8 @@ func run(s clierr.Streams, f *flags, paths []string, reportAsked bool) error {
 	if err != nil {
 		return &clierr.ExitError{Code: clierr.CodeError, Err: err}
 	}
-	if f.kubeconfig != "" {
-		if err := readCluster(context.Background(), in, f.kubeconfig, v); err != nil {
+	if f.kubeconfig != "" || f.context != "" {
+		if err := readCluster(context.Background(), in, f.kubeconfig, f.context, v); err != nil {
 			return &clierr.ExitError{Code: clierr.CodeError, Err: err}
 		}
 		sort.SliceStable(in.analyses, func(i, j int) bool { return in.analyses[i].Name < in.analyses[j].Name })
