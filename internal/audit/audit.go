@@ -47,6 +47,15 @@ type Options struct {
 	// MaxBlockers caps each namespace's listed blockers; 0 means
 	// DefaultMaxBlockers.
 	MaxBlockers int
+	// KnownRule, when set, turns on suppression annotations
+	// (finding.SuppressionDomain) on pods, workloads and their templates:
+	// it says whether a rule ID exists. A psa/ finding is suppressed by its
+	// own rule or by the scanner's pod-security/<check> rule of its check.
+	KnownRule func(rule string) bool
+	// SuppressionProblem, when set, receives each malformed suppression
+	// annotation (unknown rule, empty reason) with the object holding it.
+	// Leave it nil when another reader of the same objects reports them.
+	SuppressionProblem func(obj finding.ObjectRef, msg string)
 }
 
 // Auditor accumulates a cluster's objects. It is not safe for concurrent
@@ -59,6 +68,8 @@ type Auditor struct {
 	pin         podsecurity.Version
 	maxBlockers int
 	rules       map[string]finding.Rule
+	known       func(string) bool
+	supProblem  func(finding.ObjectRef, string)
 	namespaces  map[string]*nsState
 	buf         []podsecurity.Violation
 }
@@ -81,6 +92,8 @@ func New(opts Options) (*Auditor, error) {
 		pin:         opts.Pin,
 		maxBlockers: opts.MaxBlockers,
 		rules:       map[string]finding.Rule{},
+		known:       opts.KnownRule,
+		supProblem:  opts.SuppressionProblem,
 		namespaces:  map[string]*nsState{},
 	}
 	if a.pin.IsLatest() {
@@ -187,6 +200,8 @@ type subject struct {
 	prefix   string // object path of the template ("" for a pod)
 	pod      bool
 	workload workloadRef // what blockers and pod findings are grouped under
+	owner    map[string]string // annotations of the workload holding the template
+	sup      finding.Suppressions
 }
 
 // Object evaluates a pod or a workload and reports whether it was one of
@@ -234,8 +249,24 @@ func (a *Auditor) Object(obj runtime.Object) bool {
 	default:
 		return false
 	}
+	a.readSuppressions(&sub)
 	a.evaluate(a.ns(sub.ref.Namespace), &sub)
 	return true
+}
+
+// readSuppressions collects the suppression annotations of the pod, or of
+// the workload and its template.
+func (a *Auditor) readSuppressions(sub *subject) {
+	if a.known == nil {
+		return
+	}
+	problem := func(_, msg string) {
+		if a.supProblem != nil {
+			a.supProblem(sub.ref, msg)
+		}
+	}
+	sub.sup.Read(sub.owner, a.known, problem)
+	sub.sup.Read(sub.meta.Annotations, a.known, problem)
 }
 
 func template(o metav1.Object, apiVersion, kind string, t *corev1.PodTemplateSpec, prefix string) subject {
@@ -245,6 +276,7 @@ func template(o metav1.Object, apiVersion, kind string, t *corev1.PodTemplateSpe
 		spec:     &t.Spec,
 		prefix:   prefix,
 		workload: workloadRef{kind, o.GetName()},
+		owner:    o.GetAnnotations(),
 	}
 }
 
@@ -413,6 +445,7 @@ func (a *Auditor) judge(s *nsState, sub *subject) {
 				fd.Path = sub.prefix + f.Path
 				fd.Remediation = podsecurity.Remediation(fd.Path, f.Fix)
 			}
+			sub.sup.Apply(&fd)
 			s.findings = append(s.findings, fd)
 		}
 	}

@@ -5,7 +5,7 @@ import (
 )
 
 // RuleFamily is the rule family of the Pod Security checks.
-const RuleFamily = "pod-security"
+const RuleFamily = finding.PodSecurityFamily
 
 // DocURL is the Kubernetes page the Pod Security rules enforce.
 const DocURL = "https://kubernetes.io/docs/concepts/security/pod-security-standards/"

@@ -197,7 +197,7 @@ func (s *Scanner) Object(mo *manifest.Object) {
 				kept = true
 			}
 		}
-		if kept && !o.sup.empty() {
+		if kept && !o.sup.Empty() {
 			if s.laterSup == nil {
 				s.laterSup = map[supKey]suppressions{}
 			}
@@ -236,7 +236,7 @@ func (s *Scanner) Live(obj runtime.Object) {
 			kept = true
 		}
 	}
-	if kept && !o.sup.empty() {
+	if kept && !o.sup.Empty() {
 		if s.laterSup == nil {
 			s.laterSup = map[supKey]suppressions{}
 		}
@@ -282,9 +282,9 @@ func (s *Scanner) emit(o *Object, f finding.Finding) {
 		return
 	}
 	if o != nil {
-		o.sup.apply(&f)
+		o.sup.Apply(&f)
 	} else if s.laterSup != nil {
-		s.laterSup[supKey{f.File, f.Line, f.Object.Kind, f.Object.Namespace, f.Object.Name}].apply(&f)
+		s.laterSup[supKey{f.File, f.Line, f.Object.Kind, f.Object.Namespace, f.Object.Name}].Apply(&f)
 	}
 	s.report.Add(f)
 }

@@ -42,6 +42,7 @@ type flags struct {
 	maxBlockers     int
 	timeout         time.Duration
 	tenantLabel     string
+	ignoreSup       bool
 	report          *reporting.Flags
 }
 
@@ -98,6 +99,7 @@ Exit codes: 0 no unsuppressed findings at or above --fail-on, 1 findings,
 	fl.Int64Var(&f.chunkSize, "chunk-size", 500, "list objects in pages of this many (0: each kind in one response)")
 	fl.IntVar(&f.maxBlockers, "max-blockers", audit.DefaultMaxBlockers, "blockers listed per namespace in the plan")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up reading the cluster after this long")
+	fl.BoolVar(&f.ignoreSup, "ignore-suppressions", false, "ignore ignore-check.kubeward.io annotations, so workloads cannot exempt themselves")
 	fl.StringVar(&f.tenantLabel, "tenant-label", "", "namespace label whose value names a namespace's tenant, for the tenancy/ rules (default: every namespace is a tenant)")
 	f.report = reporting.Register(fl)
 	return cmd
@@ -178,18 +180,29 @@ func run(ctx context.Context, s clierr.Streams, f *flags, client kubernetes.Inte
 	}
 	var auditor *audit.Auditor
 	if psa {
-		if auditor, err = audit.New(audit.Options{Config: psConfig, Pin: pin, MaxBlockers: f.maxBlockers}); err != nil {
+		opts := audit.Options{Config: psConfig, Pin: pin, MaxBlockers: f.maxBlockers}
+		if !f.ignoreSup {
+			opts.KnownRule = func(rule string) bool { _, ok := registry.Lookup(rule); return ok }
+			if len(scanFamilies) == 0 {
+				// Without the scanner, nobody else reads the annotations.
+				opts.SuppressionProblem = func(o finding.ObjectRef, msg string) {
+					rep.AddWarning(report.InputError{Message: fmt.Sprintf("%s %s/%s: %s", o.Kind, o.Namespace, o.Name, msg)})
+				}
+			}
+		}
+		if auditor, err = audit.New(opts); err != nil {
 			return clierr.Usage(err)
 		}
 	}
 	var scanner *scan.Scanner
 	if len(scanFamilies) > 0 {
 		scanner, err = scan.NewScanner(registry, scan.Options{
-			PodSecurity: podsecurity.LevelVersion{Level: podsecurity.LevelRestricted, Version: pin},
-			Families:    scanFamilies,
-			Disable:     f.report.DisabledIDs(),
-			MinSeverity: f.report.MinSeverity,
-			TenantLabel: f.tenantLabel,
+			PodSecurity:        podsecurity.LevelVersion{Level: podsecurity.LevelRestricted, Version: pin},
+			Families:           scanFamilies,
+			Disable:            f.report.DisabledIDs(),
+			MinSeverity:        f.report.MinSeverity,
+			TenantLabel:        f.tenantLabel,
+			IgnoreSuppressions: f.ignoreSup,
 		})
 		if err != nil {
 			return clierr.Usage(err)

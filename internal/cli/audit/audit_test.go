@@ -68,7 +68,12 @@ func fixture() []runtime.Object {
 
 func runFake(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	client := fake.NewClientset(fixture()...)
+	return runFakeWith(t, fixture(), args...)
+}
+
+func runFakeWith(t *testing.T, objs []runtime.Object, args ...string) (int, string, string) {
+	t.Helper()
+	client := fake.NewClientset(objs...)
 	client.Discovery().(*fakediscovery.FakeDiscovery).FakedServerVersion = &version.Info{Major: "1", Minor: "37"}
 	var out, errb bytes.Buffer
 	s := clierr.Streams{In: strings.NewReader(""), Out: &out, Err: &errb}
@@ -186,6 +191,77 @@ func TestSARIF(t *testing.T) {
 		if len(r.Locations) != 1 || !strings.HasPrefix(r.Locations[0].PhysicalLocation.ArtifactLocation.URI, "kubernetes/") ||
 			len(r.Locations[0].LogicalLocations) != 1 {
 			t.Errorf("%s: locations %+v", r.RuleID, r.Locations)
+		}
+	}
+}
+
+// TestSuppressions: the annotations that suppress a check in scan
+// (pod-security/<check>) or a psa/ rule suppress audit's psa/ findings of
+// that workload; --ignore-suppressions turns them off; a malformed one is
+// a warning naming the object.
+func TestSuppressions(t *testing.T) {
+	const psa = "pod-security.kubernetes.io/"
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "web", Annotations: map[string]string{
+		"ignore-check.kubeward.io/pod-security.runAsNonRoot": "image runs as uid 101, INC-42",
+		"ignore-check.kubeward.io/psa.nope":                  "typo",
+	}}}
+	dep.Spec.Template.Spec = corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "web:1"}}}
+	objs := []runtime.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "web", Labels: map[string]string{psa + "enforce": "restricted"}}},
+		dep,
+	}
+	type result struct {
+		Findings []struct {
+			Rule              string `json:"rule"`
+			Suppressed        bool   `json:"suppressed"`
+			SuppressionReason string `json:"suppressionReason"`
+			PodSecurity       *struct {
+				Check string `json:"check"`
+			} `json:"podSecurity"`
+		} `json:"findings"`
+		Warnings []struct {
+			Message string `json:"message"`
+		} `json:"warnings"`
+	}
+	run := func(args ...string) result {
+		t.Helper()
+		code, out, errs := runFakeWith(t, objs, append([]string{"-o", "json", "--rules", "psa"}, args...)...)
+		if code != 1 {
+			t.Fatalf("exit %d, stderr %q", code, errs)
+		}
+		var r result
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r := run()
+	suppressed, open := 0, 0
+	for _, f := range r.Findings {
+		if f.Rule != "psa/template-violates-enforce" {
+			continue
+		}
+		if f.PodSecurity != nil && f.PodSecurity.Check == "runAsNonRoot" {
+			if !f.Suppressed || f.SuppressionReason != "image runs as uid 101, INC-42" {
+				t.Errorf("runAsNonRoot finding not suppressed with its reason: %+v", f)
+			}
+			suppressed++
+		} else {
+			if f.Suppressed {
+				t.Errorf("%+v suppressed, only runAsNonRoot is", f)
+			}
+			open++
+		}
+	}
+	if suppressed == 0 || open == 0 {
+		t.Errorf("%d suppressed and %d open template findings, want some of each", suppressed, open)
+	}
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0].Message, `Deployment web/web: suppression annotation "ignore-check.kubeward.io/psa.nope" names unknown rule "psa/nope"`) {
+		t.Errorf("warnings %+v, want one naming the unknown rule psa/nope on Deployment web/web", r.Warnings)
+	}
+	for _, f := range run("--ignore-suppressions").Findings {
+		if f.Suppressed {
+			t.Errorf("--ignore-suppressions: %+v suppressed", f)
 		}
 	}
 }
