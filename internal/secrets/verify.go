@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
-	apiserverv1 "k8s.io/apiserver/pkg/apis/apiserver/v1"
-	"sigs.k8s.io/yaml"
+	"github.com/kubeward/kubeward/internal/encryption"
 )
 
 // KeyValue is one etcd pair. Verify reads Value's prefix and drops it.
@@ -145,87 +143,42 @@ func prefixEnd(prefix string) string {
 	return "\x00"
 }
 
-// WriteKeys reads an EncryptionConfiguration (apiserver.config.k8s.io/v1,
-// as kube-apiserver's --encryption-provider-config) and returns, for each
-// of resources, the provider and key new writes use: the first provider
-// of the first entry naming the resource (exactly, or by *.<group>, *. for
-// the core group, or *.*). A resource no entry names is written in
-// plaintext (identity). Unknown fields are errors.
+// WriteKeys reads an EncryptionConfiguration (as kube-apiserver's
+// --encryption-provider-config; internal/encryption decodes it strictly) and
+// returns, for each of resources ("secrets", "deployments.apps"), the
+// provider and key new writes use, resolved as kube-apiserver resolves them
+// (encryption.WriteProvider: the exact resource's entry, then its group's
+// "*.group", then "*.*"). A resource no entry names is written in
+// plaintext (identity). A file the API server would refuse because what
+// writes cannot be told (no providers, several providers in one entry, no
+// keys, overlapping or masked resources) is an error; other problems
+// (key sizes, KMS settings) are `kubeward config`'s to judge.
 func WriteKeys(data []byte, resources []string) (map[string]WriteKey, error) {
-	var cfg apiserverv1.EncryptionConfiguration
-	if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
+	cfg, err := encryption.Decode(data)
+	if err != nil {
 		return nil, fmt.Errorf("decoding EncryptionConfiguration: %w", err)
 	}
-	if cfg.Kind != "EncryptionConfiguration" || cfg.APIVersion != "apiserver.config.k8s.io/v1" {
-		return nil, fmt.Errorf("not an EncryptionConfiguration of apiserver.config.k8s.io/v1 (kind %q, apiVersion %q)", cfg.Kind, cfg.APIVersion)
+	var errs []error
+	for _, p := range encryption.Validate(cfg, 0) {
+		switch p.Code {
+		case "no-resources", "no-providers", "duplicate", "overlap", "bare-star", "provider-none", "provider-several", "no-keys", "masked":
+			errs = append(errs, errors.New(p.String()))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	out := map[string]WriteKey{}
-	var errs []error
 	for _, res := range resources {
-		w := WriteKey{Identity: true}
-	entries:
-		for i, rc := range cfg.Resources {
-			for _, pattern := range rc.Resources {
-				if !resourceMatches(pattern, res) {
-					continue
-				}
-				if len(rc.Providers) == 0 {
-					errs = append(errs, fmt.Errorf("resources[%d]: no providers", i))
-					break entries
-				}
-				var err error
-				w, err = writeKey(rc.Providers[0])
-				if err != nil {
-					errs = append(errs, fmt.Errorf("resources[%d].providers[0]: %w", i, err))
-				}
-				break entries
-			}
+		p, ok := encryption.WriteProvider(cfg, encryption.ParseResource(res))
+		switch {
+		case !ok || p.Type == encryption.Identity:
+			out[res] = WriteKey{Identity: true}
+		case p.Type == encryption.KMS:
+			out[res] = WriteKey{Provider: p.Type, Version: p.KMSAPIVersion, Key: p.Name}
+		default:
+			out[res] = WriteKey{Provider: p.Type, Version: "v1", Key: p.Name}
 		}
-		out[res] = w
 	}
-	return out, errors.Join(errs...)
-}
-
-func resourceMatches(pattern, res string) bool {
-	_, group, _ := strings.Cut(res, ".")
-	switch {
-	case pattern == res || pattern == "*.*":
-		return true
-	case pattern == "*.":
-		return group == ""
-	case strings.HasPrefix(pattern, "*."):
-		return group != "" && pattern[2:] == group
-	}
-	return false
-}
-
-func writeKey(p apiserverv1.ProviderConfiguration) (WriteKey, error) {
-	firstKey := func(c *apiserverv1.AESConfiguration) (string, error) {
-		if len(c.Keys) == 0 {
-			return "", errors.New("no keys")
-		}
-		return c.Keys[0].Name, nil
-	}
-	switch {
-	case p.Identity != nil:
-		return WriteKey{Identity: true}, nil
-	case p.AESCBC != nil:
-		k, err := firstKey(p.AESCBC)
-		return WriteKey{Provider: "aescbc", Version: "v1", Key: k}, err
-	case p.AESGCM != nil:
-		k, err := firstKey(p.AESGCM)
-		return WriteKey{Provider: "aesgcm", Version: "v1", Key: k}, err
-	case p.Secretbox != nil:
-		if len(p.Secretbox.Keys) == 0 {
-			return WriteKey{}, errors.New("no keys")
-		}
-		return WriteKey{Provider: "secretbox", Version: "v1", Key: p.Secretbox.Keys[0].Name}, nil
-	case p.KMS != nil:
-		v := p.KMS.APIVersion
-		if v == "" {
-			v = "v1"
-		}
-		return WriteKey{Provider: "kms", Version: v, Key: p.KMS.Name}, nil
-	}
-	return WriteKey{}, errors.New("no provider set")
+	return out, nil
 }

@@ -147,13 +147,15 @@ func TestWriteKeys(t *testing.T) {
 		err       string
 	}{
 		{"identity first", "resources:\n- resources: [secrets]\n  providers:\n  - identity: {}\n  - aescbc: {keys: [{name: k, secret: eA==}]}\n", "secrets", "identity", ""},
-		{"earlier entry wins", "resources:\n- resources: ['*.*']\n  providers:\n  - secretbox: {keys: [{name: s, secret: eA==}]}\n- resources: [secrets]\n  providers:\n  - aescbc: {keys: [{name: k, secret: eA==}]}\n", "secrets", "secretbox:v1:s", ""},
+		{"masked entry refused", "resources:\n- resources: ['*.*']\n  providers:\n  - secretbox: {keys: [{name: s, secret: eA==}]}\n- resources: [secrets]\n  providers:\n  - aescbc: {keys: [{name: k, secret: eA==}]}\n", "secrets", "", "masked by an earlier entry"},
+		{"exact entry before everything", "resources:\n- resources: [secrets]\n  providers:\n  - aescbc: {keys: [{name: k, secret: eA==}]}\n- resources: ['*.*']\n  providers:\n  - secretbox: {keys: [{name: s, secret: eA==}]}\n", "secrets", "aescbc:v1:k", ""},
+		{"everything else", "resources:\n- resources: [secrets]\n  providers:\n  - aescbc: {keys: [{name: k, secret: eA==}]}\n- resources: ['*.*']\n  providers:\n  - secretbox: {keys: [{name: s, secret: eA==}]}\n", "configmaps", "secretbox:v1:s", ""},
 		{"core group wildcard", "resources:\n- resources: ['*.']\n  providers:\n  - aesgcm: {keys: [{name: g, secret: eA==}]}\n", "secrets", "aesgcm:v1:g", ""},
 		{"group wildcard", "resources:\n- resources: ['*.apps']\n  providers:\n  - aesgcm: {keys: [{name: g, secret: eA==}]}\n", "deployments.apps", "aesgcm:v1:g", ""},
 		{"group wildcard misses core", "resources:\n- resources: ['*.apps']\n  providers:\n  - aesgcm: {keys: [{name: g, secret: eA==}]}\n", "secrets", "identity", ""},
 		{"kms v2", "resources:\n- resources: [secrets]\n  providers:\n  - kms: {apiVersion: v2, name: vault, endpoint: unix:///k.sock}\n", "secrets", "kms:v2:vault", ""},
 		{"unknown field", "resources:\n- resources: [secrets]\n  provider: []\n", "secrets", "", "unknown field"},
-		{"no keys", "resources:\n- resources: [secrets]\n  providers:\n  - aescbc: {keys: []}\n", "secrets", "", "no keys"},
+		{"no keys", "resources:\n- resources: [secrets]\n  providers:\n  - aescbc: {keys: []}\n", "secrets", "", "at least one key is required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\n" + tc.cfg
