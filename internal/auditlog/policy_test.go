@@ -4,6 +4,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+
+	"github.com/kubeward/kubeward/internal/auditpolicy"
 )
 
 func TestSamplePolicyCoversEveryDetection(t *testing.T) {
@@ -54,22 +58,22 @@ rules:
 	}
 	for _, tc := range []struct {
 		req   Request
-		level string
+		level auditv1.Level
 		rule  int
 	}{
-		{res(probeUser, "get", "", "secrets", "", "default"), LevelNone, 0},
-		{res(probeUser, "create", "", "pods", "exec", "default"), LevelMetadata, 1},
-		{res(probeUser, "create", "", "pods", "", "default"), LevelMetadata, 1}, // "pods/*" matches pods too, as upstream
-		{res(probeUser, "create", "", "configmaps", "", "default"), LevelRequestResponse, 4},
-		{res(probeUser, "get", "", "configmaps", "", "kube-system"), LevelRequest, 2},
-		{Request{User: "x", Groups: []string{"system:authenticated"}, Verb: "get", Path: "/healthz/etcd"}, LevelNone, 3},
-		{Request{User: "system:anonymous", Groups: []string{"system:unauthenticated"}, Verb: "get", Path: "/api"}, LevelNone, -1},
+		{res(probeUser, "get", "", "secrets", "", "default"), auditv1.LevelNone, 0},
+		{res(probeUser, "create", "", "pods", "exec", "default"), auditv1.LevelMetadata, 1},
+		{res(probeUser, "create", "", "pods", "", "default"), auditv1.LevelMetadata, 1}, // "pods/*" matches pods too, as upstream
+		{res(probeUser, "create", "", "configmaps", "", "default"), auditv1.LevelRequestResponse, 4},
+		{res(probeUser, "get", "", "configmaps", "", "kube-system"), auditv1.LevelRequest, 2},
+		{Request{User: "x", Groups: []string{"system:authenticated"}, Verb: "get", Path: "/healthz/etcd"}, auditv1.LevelNone, 3},
+		{Request{User: "system:anonymous", Groups: []string{"system:unauthenticated"}, Verb: "get", Path: "/api"}, auditv1.LevelNone, -1},
 	} {
-		level, omit, rule := p.Decide(&tc.req)
+		level, omit, rule := auditpolicy.LevelFor(p, tc.req)
 		if level != tc.level || rule != tc.rule {
 			t.Errorf("%+v: level %s rule %d, want %s rule %d", tc.req, level, rule, tc.level, tc.rule)
 		}
-		if rule == 1 && (len(omit) != 2 || omit[1] != StageResponseStarted) {
+		if rule == 1 && (len(omit) != 2 || omit[1] != auditv1.StageResponseStarted) {
 			t.Errorf("omit = %v", omit)
 		}
 	}

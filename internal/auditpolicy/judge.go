@@ -108,6 +108,10 @@ func Judge(p *Policy) []Verdict {
 	return out
 }
 
+// Rank orders levels: None 0, Metadata 1, Request 2, RequestResponse 3
+// (an unknown level ranks as None).
+func Rank(l Level) int { return rank(l) }
+
 func rank(l Level) int {
 	switch l {
 	case auditv1.LevelMetadata:
