@@ -199,7 +199,7 @@ type subject struct {
 	spec     *corev1.PodSpec
 	prefix   string // object path of the template ("" for a pod)
 	pod      bool
-	workload workloadRef // what blockers and pod findings are grouped under
+	workload workloadRef       // what blockers and pod findings are grouped under
 	owner    map[string]string // annotations of the workload holding the template
 	sup      finding.Suppressions
 }
