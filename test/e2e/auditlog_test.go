@@ -5,8 +5,14 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"os"
@@ -18,6 +24,7 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -203,6 +210,43 @@ current-context: default
 		t.Fatal(err)
 	}
 	expect(auditlog.RuleSecretRead)
+	// 10. mallory requests a client certificate and approves it herself.
+	csrKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "mallory-2"}}, csrKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr := &certificatesv1.CertificateSigningRequest{ObjectMeta: metav1.ObjectMeta{Name: "mallory-2"}, Spec: certificatesv1.CertificateSigningRequestSpec{
+		Request:    pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}),
+		SignerName: "example.com/backdoor",
+		Usages:     []certificatesv1.KeyUsage{certificatesv1.UsageClientAuth},
+	}}
+	if csr, err = mallory.CertificatesV1().CertificateSigningRequests().Create(bg, csr, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	csr.Status.Conditions = append(csr.Status.Conditions, certificatesv1.CertificateSigningRequestCondition{
+		Type: certificatesv1.CertificateApproved, Status: corev1.ConditionTrue, Reason: "LGTM"})
+	if _, err := mallory.CertificatesV1().CertificateSigningRequests().UpdateApproval(bg, "mallory-2", csr, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expect(auditlog.RuleCSRSelfApproval)
+	// 11. Someone granted system:anonymous read access to ConfigMaps; an
+	// unauthenticated client uses it.
+	createObjects(t, admin, []runtime.Object{
+		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "public-config", Namespace: "shop"},
+			Rules: []rbacv1.PolicyRule{{Verbs: []string{"list"}, APIGroups: []string{""}, Resources: []string{"configmaps"}}}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "public-config", Namespace: "shop"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "public-config"},
+			Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: "system:anonymous"}}},
+	})
+	anon := kubernetes.NewForConfigOrDie(rest.AnonymousClientConfig(mcfg))
+	if _, err := anon.CoreV1().ConfigMaps("shop").List(bg, metav1.ListOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expect(auditlog.RuleAnonymousAllowed)
 
 	// Live: wait until serve has written a finding of every scenario.
 	live := func() []finding.Finding {
@@ -273,7 +317,7 @@ current-context: default
 		got[f.Rule] = true
 		// Benign traffic (the harness's admin, controllers, the API
 		// server) yields nothing: every finding is mallory's.
-		if f.Event.User != "mallory" && f.Event.User != "eve" {
+		if f.Event.User != "mallory" && f.Event.User != "eve" && f.Event.User != "system:anonymous" {
 			t.Errorf("finding from benign traffic: %s %s", f.Rule, f.Message)
 		}
 	}
