@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -62,11 +63,11 @@ type typeInfo struct {
 
 // fieldInfo is one JSON field of a struct.
 type fieldInfo struct {
-	index []int  // as reflect.Value.FieldByIndex, through embedded structs
+	// index is as for reflect.Value.FieldByIndex, through embedded
+	// structs; embedded pointers on the way are allocated, as
+	// encoding/json does.
+	index []int
 	bit   uint64 // this field's bit in the struct's seen-set
-	// viaPointer is set when index passes through an embedded pointer,
-	// which is allocated on the way as encoding/json does.
-	viaPointer bool
 	// unsupported fields (",string" options, embedded pointers to
 	// unexported types) take the JSON path when present.
 	unsupported bool
@@ -137,17 +138,15 @@ func newTypeInfo(t reflect.Type) *typeInfo {
 // the name). It returns nil when t has more than 64 fields.
 func structFields(t reflect.Type) map[string]*fieldInfo {
 	type field struct {
-		name       string
-		tagged     bool
-		index      []int
-		viaPointer bool
-		bad        bool
+		name   string
+		tagged bool
+		index  []int
+		bad    bool
 	}
 	type queued struct {
-		typ        reflect.Type
-		index      []int
-		viaPointer bool
-		bad        bool
+		typ   reflect.Type
+		index []int
+		bad   bool
 	}
 	var fields []field
 	current, next := []queued{}, []queued{{typ: t}}
@@ -194,7 +193,7 @@ func structFields(t reflect.Type) map[string]*fieldInfo {
 					if name == "" {
 						name = sf.Name
 					}
-					fd := field{name: name, tagged: tagged, index: index, viaPointer: f.viaPointer, bad: f.bad}
+					fd := field{name: name, tagged: tagged, index: index, bad: f.bad}
 					for _, o := range strings.Split(opts, ",") {
 						if o == "string" {
 							fd.bad = true // maybe quoted: not modelled
@@ -209,9 +208,8 @@ func structFields(t reflect.Type) map[string]*fieldInfo {
 				nextCount[ft]++
 				if nextCount[ft] == 1 {
 					next = append(next, queued{
-						typ:        ft,
-						index:      index,
-						viaPointer: f.viaPointer || ptr,
+						typ:   ft,
+						index: index,
 						// An embedded pointer to an unexported type
 						// cannot be allocated.
 						bad: f.bad || (ptr && !sf.IsExported()),
@@ -257,7 +255,7 @@ func structFields(t reflect.Type) map[string]*fieldInfo {
 			}
 		}
 		f := group[0]
-		out[f.name] = &fieldInfo{index: f.index, viaPointer: f.viaPointer, unsupported: f.bad}
+		out[f.name] = &fieldInfo{index: f.index, unsupported: f.bad}
 	}
 	if len(out) > 64 {
 		return nil
@@ -282,7 +280,7 @@ func validTag(s string) bool {
 	for _, c := range s {
 		switch {
 		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
-		case !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c > 127):
+		case !unicode.IsLetter(c) && !unicode.IsDigit(c):
 			return false
 		}
 	}

@@ -32,18 +32,25 @@ const (
 func checkDirect(t *testing.T, what string, n *yaml.Node, apiVersion, kind string) directResult {
 	t.Helper()
 	gvk := schema.FromAPIVersionAndKind(apiVersion, kind)
-	fast := newTyped(gvk)
-	if fast == nil {
+	if newTyped(gvk) == nil {
 		return directUntyped
 	}
-	var em emitter
+	return checkDirectInto(t, what, n, func() any { return newTyped(gvk) })
+}
+
+// checkDirectInto is checkDirect for the values newObj returns, pointers
+// to fresh zero values.
+func checkDirectInto(t *testing.T, what string, n *yaml.Node, newObj func() any) directResult {
+	t.Helper()
+	fast := newObj()
 	dd := directDecoder{em: &emitter{}}
 	fastErr := dd.decode(n, fast)
 	if fastErr != nil && !errors.Is(fastErr, errNotDirect) {
 		t.Errorf("%s: fast path returned %v, want nil or errNotDirect", what, fastErr)
 	}
 
-	slow := newTyped(gvk)
+	slow := newObj()
+	var em emitter
 	var problems []string
 	if err := em.emit(n); err != nil {
 		problems = append(problems, "emit: "+err.Error())
@@ -67,7 +74,7 @@ func checkDirect(t *testing.T, what string, n *yaml.Node, apiVersion, kind strin
 		return directHandled
 	}
 	if !reflect.DeepEqual(fast, slow) {
-		t.Errorf("%s: fast path differs (-json +fast):\n%s", what, cmp.Diff(slow, fast))
+		t.Errorf("%s: fast path differs (-json +fast):\n%s", what, cmp.Diff(slow, fast, cmp.Exporter(func(reflect.Type) bool { return true })))
 	}
 	return directHandled
 }
@@ -359,5 +366,96 @@ func TestDirectCases(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Types for TestDirectFieldRules: encoding/json's rules for embedded
+// structs, which the Kubernetes types barely exercise.
+type (
+	dInner struct {
+		A string `json:"a"`
+		B int    `json:"b"`
+		D string `json:"d"`
+	}
+	dOther struct {
+		A string `json:"a"`
+		C string
+	}
+	dLevel2 struct {
+		D string // untagged: hidden by dInner's tagged d at the same depth
+		E string `json:"e"`
+	}
+	dDeep     struct{ dLevel2 }
+	dExported struct {
+		F string `json:"f"`
+	}
+	// DEmbedded is exported so that an embedded pointer to it can be
+	// allocated.
+	DEmbedded struct {
+		G string `json:"g"`
+	}
+	dOuter struct {
+		dInner  `json:",inline"`
+		*dOther // unexported embedded pointer: its fields cannot be set
+		dDeep
+		*dExported
+		*DEmbedded
+		Named    dInner  `json:"named"`
+		B        string  `json:"b"` // shallower than dInner's b
+		Q        int     `json:"q,string"`
+		Skip     string  `json:"-"`
+		Any      any     `json:"any"`
+		Arr      [2]int  `json:"arr"`
+		P        *int32  `json:"p"`
+		F32      float32 `json:"f32"`
+		U8       uint8   `json:"u8"`
+		Bytes    []byte  `json:"bytes"`
+		untagged string
+	}
+)
+
+// TestDirectFieldRules decodes documents into dOuter both ways: the fast
+// path must give the JSON path's object, or decline.
+func TestDirectFieldRules(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		fast bool
+	}{
+		{"b: s\n", true},
+		{"a: x\n", false}, // ambiguous between dInner and dOther: unknown
+		{"C: y\n", false}, // behind an unexported embedded pointer
+		{"d: x\ne: z\n", true},
+		{"D: x\n", true},  // not d: a name of its own
+		{"e: y\n", false}, // y is a YAML 1.1 boolean
+		{"f: x\n", false}, // behind an unexported embedded pointer
+		{"g: x\n", true},  // allocates the embedded *DEmbedded
+		{"named: {a: x, b: 1}\n", true},
+		{"q: 1\n", false},
+		{"Skip: x\n", false},
+		{"untagged: x\n", false},
+		{"any: 1\n", false},
+		{"arr: [1, 2]\n", false},
+		{"p: 5\n", true},
+		{"p: ~\n", true},
+		{"f32: 1.5\n", true},
+		{"f32: 3\n", true},
+		{"f32: 1e39\n", false},
+		{"f32: 0.1\n", true},
+		{"u8: 255\n", true},
+		{"u8: 256\n", false},
+		{"u8: -1\n", false},
+		{"bytes: [1, 2]\n", true},
+		{"bytes: aGk=\n", true},
+		{"bytes: \"\"\n", true},
+		{"B: s\n", false}, // case matters
+	} {
+		var root yaml.Node
+		if err := yaml.Unmarshal([]byte(tc.doc), &root); err != nil {
+			t.Fatal(err)
+		}
+		got := checkDirectInto(t, fmt.Sprintf("%q", tc.doc), root.Content[0], func() any { return new(dOuter) })
+		if (got == directHandled) != tc.fast {
+			t.Errorf("%q: fast path result %d, want success %v", tc.doc, got, tc.fast)
+		}
 	}
 }

@@ -99,8 +99,9 @@ func FuzzDecode(f *testing.F) {
 // convert, the reference must convert to the same value (duplicate keys
 // included: the last wins), except where keys of different YAML types give
 // one JSON key, which the reference resolves in map iteration order. A
-// mapping is also decoded into a few typed objects whatever its kind, with
-// the fast path and the JSON way (see checkDirect).
+// mapping is also decoded into a few typed objects whatever its kind, and
+// into dOuter (embedded structs), with the fast path and the JSON way (see
+// checkDirect).
 func FuzzToJSON(f *testing.F) {
 	for _, s := range []string{
 		"a: yes\nb: [1, 0x1F, 1e3, ~]\n",
@@ -109,6 +110,7 @@ func FuzzToJSON(f *testing.F) {
 		"a: !!str 1\nb: !!binary aGk=\nc: 2001-01-01\n",
 		"a: |\n  text\nb: >-\n  more\n",
 		fieldDoc,
+		"b: s\nd: x\nnamed: {a: x, b: 1}\np: 5\nf32: 1.5\nu8: 255\nbytes: aGk=\ng: x\n",
 		"metadata: {name: a, labels: {x: y}, creationTimestamp: 2020-01-02T03:04:05Z}\nspec:\n  replicas: 0x1F\n  containers:\n  - name: c\n    resources: {limits: {cpu: 100m, memory: 1e3}}\n    ports: [{containerPort: 80}]\n  ports: [{port: 80, targetPort: http}]\ndata: {a: aGk=}\nrevision: 3\n",
 	} {
 		f.Add([]byte(s))
@@ -119,6 +121,7 @@ func FuzzToJSON(f *testing.F) {
 			for _, tk := range directFuzzKinds {
 				checkDirect(t, tk[1], doc.Content[0], tk[0], tk[1])
 			}
+			checkDirectInto(t, "dOuter", doc.Content[0], func() any { return new(dOuter) })
 		}
 		if bytes.Contains(data, []byte("\n---")) || bytes.HasPrefix(data, []byte("---")) || bytes.Contains(data, []byte("...")) || nonSpecificTag(data) {
 			return // one document; the non-specific tag "!" is indistinguishable from none in yaml.v3's tree
