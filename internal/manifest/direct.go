@@ -486,9 +486,13 @@ func (dd *directDecoder) unmarshal(n *yaml.Node, s scalar, v reflect.Value, ti *
 		js = dd.scratch
 	} else {
 		// The emitter keeps no state across values of a document without
-		// aliases, so the subtree's JSON is the slice the whole
-		// document's JSON would hold; duplicate keys are warned about by
+		// aliases (the expansion limit counts from the start of the
+		// object), so the JSON of a plain subtree is the slice the
+		// object's JSON would hold; duplicate keys are warned about by
 		// the JSON path.
+		if !plainTree(n, 0) {
+			return false
+		}
 		if err := dd.em.emit(n); err != nil || len(dd.em.dups) > 0 || dd.em.crossType {
 			return false
 		}
@@ -507,6 +511,20 @@ func (dd *directDecoder) unmarshal(n *yaml.Node, s scalar, v reflect.Value, ti *
 	}
 	u, ok := p.Interface().(json.Unmarshaler)
 	return ok && u.UnmarshalJSON(js) == nil
+}
+
+// plainTree reports whether the tree under n holds no alias, anchor, tag
+// or merge key.
+func plainTree(n *yaml.Node, depth int) bool {
+	if depth > maxDirectDepth || n.Kind == yaml.AliasNode || n.Anchor != "" || n.Style&yaml.TaggedStyle != 0 || n.Tag == "!!merge" {
+		return false
+	}
+	for _, c := range n.Content {
+		if !plainTree(c, depth+1) {
+			return false
+		}
+	}
+	return true
 }
 
 // directKey returns the JSON key of a mapping key node when it is a string by
