@@ -42,8 +42,9 @@ func newTyped(gvk schema.GroupVersionKind) runtime.Object {
 // not safe for concurrent use.
 type decoder struct {
 	em     emitter
-	events []event // what the current document yielded, in order
-	doc    *doc    // the current document, released after delivery
+	direct directDecoder // the fast path, from node tree to typed object
+	events []event       // what the current document yielded, in order
+	doc    *doc          // the current document, released after delivery
 
 	// What the current document says about its file (see job): set for
 	// every document, used for walked ones.
@@ -419,12 +420,26 @@ func dupWarning(file string, d *doc, k dupKey) *Error {
 	}
 }
 
-// decodeObject converts the object mapping n, which starts at line of the
-// file, to JSON and decodes it. Duplicate keys are reported after the
+// decodeObject decodes the object mapping n, which starts at line of the
+// file: straight from the tree when directDecoder can, else by converting
+// it to JSON and decoding that. Duplicate keys are reported after the
 // object, or after the error that stopped it.
 func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, line int, items []int, apiVersion, kind string) {
 	abs := func(l int) int { return d.line0 + l - 1 }
 	rel := line - d.line0 + 1 // the object's line within the document
+	gvk := schema.FromAPIVersionAndKind(apiVersion, kind)
+	if directDecode {
+		// The fast path; when it declines, the object is decoded again
+		// from scratch below, which reports what there is to report.
+		if typed := newTyped(gvk); typed != nil {
+			dc.direct.em = &dc.em
+			if dc.direct.decode(n, typed) == nil {
+				typed.GetObjectKind().SetGroupVersionKind(gvk)
+				dc.newObject(file, d, line, items, apiVersion, kind, typed)
+				return
+			}
+		}
+	}
 	err := dc.em.emit(n)
 	if len(dc.em.dups) > 0 {
 		dups := append([]dupKey(nil), dc.em.dups...)
@@ -443,7 +458,6 @@ func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, line int, ite
 		dc.onErr(&Error{File: file, Line: abs(l), Err: errors.New(err.Error())})
 		return
 	}
-	gvk := schema.FromAPIVersionAndKind(apiVersion, kind)
 	var obj runtime.Object
 	var strict []error
 	if typed := newTyped(gvk); typed != nil {
@@ -467,6 +481,21 @@ func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, line int, ite
 		u.SetKind(kind)
 		obj = u
 	}
+	dc.newObject(file, d, line, items, apiVersion, kind, obj)
+	for _, se := range strict {
+		l := rel
+		var fe kjson.FieldError
+		if errors.As(se, &fe) {
+			if fl, ok := fieldLine(n, fe.FieldPath()); ok {
+				l = fl
+			}
+		}
+		dc.onErr(&Error{File: file, Line: abs(l), Err: errors.New(se.Error())})
+	}
+}
+
+// newObject yields obj, decoded from document d at line of the file.
+func (dc *decoder) newObject(file string, d *doc, line int, items []int, apiVersion, kind string, obj runtime.Object) {
 	o := &Object{
 		APIVersion: apiVersion,
 		Kind:       kind,
@@ -479,16 +508,6 @@ func (dc *decoder) decodeObject(file string, d *doc, n *yaml.Node, line int, ite
 		o.Namespace, o.Name = m.GetNamespace(), m.GetName()
 	}
 	dc.object(o)
-	for _, se := range strict {
-		l := rel
-		var fe kjson.FieldError
-		if errors.As(se, &fe) {
-			if fl, ok := fieldLine(n, fe.FieldPath()); ok {
-				l = fl
-			}
-		}
-		dc.onErr(&Error{File: file, Line: abs(l), Err: errors.New(se.Error())})
-	}
 }
 
 // locate turns the error of decoding the emitted JSON into typ into a line

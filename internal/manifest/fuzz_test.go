@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -17,11 +16,15 @@ import (
 )
 
 // FuzzDecode feeds arbitrary bytes to Decode: it must not panic, every
-// error must be located in the file, and every typed object must survive a
-// JSON round trip through Decode unchanged.
+// error must be located in the file, every typed object must survive a
+// JSON round trip through Decode unchanged, and decoding with the fast path
+// (direct.go) and without must report the same and give equal objects.
 func FuzzDecode(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*"))
 	for _, p := range files {
+		if p == filepath.Join("testdata", "fuzz") {
+			continue // Go's own corpus
+		}
 		b, err := os.ReadFile(p)
 		if err != nil {
 			f.Fatal(err)
@@ -51,15 +54,20 @@ func FuzzDecode(f *testing.F) {
 			o.FieldLine("spec.template.spec.containers[0].securityContext.privileged")
 			return nil
 		}, func(e *Error) {
-			if (e.File != name && !strings.Contains(string(data), "# Source: "+e.File)) || e.Line < 0 || e.Err == nil {
+			if (e.File != name && !namedBySource(data, e.File)) || e.Line < 0 || e.Err == nil {
 				t.Errorf("malformed error %#v", e)
 			}
 		})
 		if err != nil {
 			t.Fatalf("Decode() = %v", err)
 		}
+		// The fast path must not change what is reported, and what it
+		// decodes must equal the JSON path's objects.
+		compareStreams(t, func(r *Reader, fn func(*Object) error, onErr func(*Error)) error {
+			return r.ReadBytes(name, data, fn, onErr)
+		})
 		for _, o := range objs {
-			if o.Line < 1 || o.APIVersion == "" || o.Kind == "" || (o.File != name && !strings.Contains(string(data), "# Source: "+o.File)) {
+			if o.Line < 1 || o.APIVersion == "" || o.Kind == "" || (o.File != name && !namedBySource(data, o.File)) {
 				t.Errorf("object without provenance: %+v", o)
 			}
 			if _, ok := o.Object.(*unstructured.Unstructured); ok {
@@ -85,11 +93,25 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// namedBySource reports whether a "# Source:" comment line of data names
+// file, spaces around the path aside (see sourceComment).
+func namedBySource(data []byte, file string) bool {
+	for _, l := range bytes.Split(data, []byte("\n")) {
+		if p, ok := bytes.CutPrefix(bytes.TrimLeft(l, " \t"), []byte("# Source: ")); ok && string(bytes.TrimSpace(p)) == file {
+			return true
+		}
+	}
+	return false
+}
+
 // FuzzToJSON compares the node-tree YAML to JSON conversion with
 // sigs.k8s.io/yaml (kubectl's) on arbitrary single documents: when we
 // convert, the reference must convert to the same value (duplicate keys
 // included: the last wins), except where keys of different YAML types give
-// one JSON key, which the reference resolves in map iteration order.
+// one JSON key, which the reference resolves in map iteration order. A
+// mapping is also decoded into a few typed objects whatever its kind, and
+// into dOuter (embedded structs), with the fast path and the JSON way (see
+// checkDirect).
 func FuzzToJSON(f *testing.F) {
 	for _, s := range []string{
 		"a: yes\nb: [1, 0x1F, 1e3, ~]\n",
@@ -98,10 +120,19 @@ func FuzzToJSON(f *testing.F) {
 		"a: !!str 1\nb: !!binary aGk=\nc: 2001-01-01\n",
 		"a: |\n  text\nb: >-\n  more\n",
 		fieldDoc,
+		"b: s\nd: x\nnamed: {a: x, b: 1}\np: 5\nf32: 1.5\nu8: 255\nbytes: aGk=\ng: x\n",
+		"metadata: {name: a, labels: {x: y}, creationTimestamp: 2020-01-02T03:04:05Z}\nspec:\n  replicas: 0x1F\n  containers:\n  - name: c\n    resources: {limits: {cpu: 100m, memory: 1e3}}\n    ports: [{containerPort: 80}]\n  ports: [{port: 80, targetPort: http}]\ndata: {a: aGk=}\nrevision: 3\n",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		var doc yaml.Node
+		if err := yaml.Unmarshal(data, &doc); err == nil && doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
+			for _, tk := range directFuzzKinds {
+				checkDirect(t, tk[1], doc.Content[0], tk[0], tk[1])
+			}
+			checkDirectInto(t, "dOuter", doc.Content[0], func() any { return new(dOuter) })
+		}
 		if bytes.Contains(data, []byte("\n---")) || bytes.HasPrefix(data, []byte("---")) || bytes.Contains(data, []byte("...")) || nonSpecificTag(data) {
 			return // one document; the non-specific tag "!" is indistinguishable from none in yaml.v3's tree
 		}
@@ -127,6 +158,14 @@ func FuzzToJSON(f *testing.F) {
 			t.Errorf("%q differs from sigs.k8s.io/yaml (-want +got):\n%s", data, diff)
 		}
 	})
+}
+
+// directFuzzKinds are the types FuzzToJSON decodes mappings into: their
+// fields cover strings, integers, booleans, pointers, slices, maps,
+// quantities, int-or-strings, times, base64 and raw JSON.
+var directFuzzKinds = [][2]string{
+	{"v1", "Pod"}, {"apps/v1", "Deployment"}, {"v1", "Service"}, {"v1", "Secret"},
+	{"v1", "ConfigMap"}, {"apps/v1", "ControllerRevision"}, {"v1", "LimitRange"},
 }
 
 // nonSpecificTag reports whether data may use the tag "!" alone.

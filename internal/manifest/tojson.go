@@ -638,22 +638,28 @@ func (e *emitter) scalar(n *yaml.Node) error {
 	if err != nil {
 		return err
 	}
+	e.buf, err = appendScalar(e.buf, s, n)
+	return err
+}
+
+// appendScalar appends the JSON of s, the resolved value of scalar node n.
+func appendScalar(b []byte, s scalar, n *yaml.Node) ([]byte, error) {
 	switch s.kind {
 	case kindString:
-		e.buf = appendString(e.buf, s.text)
+		b = appendString(b, s.text)
 	case kindNull:
-		e.buf = append(e.buf, "null"...)
+		b = append(b, "null"...)
 	case kindBool:
-		e.buf = strconv.AppendBool(e.buf, s.b)
+		b = strconv.AppendBool(b, s.b)
 	case kindInt:
-		e.buf = append(e.buf, s.text...)
+		b = append(b, s.text...)
 	case kindFloat:
 		if math.IsNaN(s.f) || math.IsInf(s.f, 0) {
-			return &emitError{n.Line, fmt.Sprintf("unsupported value %s (JSON has no NaN or infinity)", n.Value)}
+			return b, &emitError{n.Line, fmt.Sprintf("unsupported value %s (JSON has no NaN or infinity)", n.Value)}
 		}
-		e.buf = appendFloat(e.buf, s.f)
+		b = appendFloat(b, s.f)
 	}
-	return nil
+	return b, nil
 }
 
 // appendFloat formats f as encoding/json does.
