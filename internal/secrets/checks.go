@@ -133,10 +133,6 @@ func plural(n int, what string) string {
 	return strconv.Itoa(n) + " " + what + "s"
 }
 
-// assignment is one "name: value" or "name=value" line of a configuration
-// file, with optional quotes, list dash and export.
-var assignment = regexp.MustCompile(`^\s*(?:-\s*|export\s+)?["']?([A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*[:=]\s*(.*?)\s*,?\s*$`)
-
 func checkConfigMap(cm *corev1.ConfigMap, out []Issue) []Issue {
 	for _, k := range sortedKeys(cm.Data) {
 		v := cm.Data[k]
@@ -177,11 +173,10 @@ func parseAssignment(line string) (name, val string, ok bool) {
 	if t == "" || t[0] == '#' || strings.HasPrefix(t, "//") || strings.HasPrefix(t, ";") {
 		return "", "", false
 	}
-	m := assignment.FindStringSubmatch(line)
-	if m == nil {
+	name, val, ok = splitAssignment(line)
+	if !ok {
 		return "", "", false
 	}
-	name, val = m[1], m[2]
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
 		name = name[i+1:] // spring.datasource.password
 	}
@@ -197,6 +192,77 @@ func parseAssignment(line string) (name, val string, ok bool) {
 		return "", "", false
 	}
 	return name, val, true
+}
+
+// splitAssignment matches one "name: value" or "name=value" line of a
+// configuration file: leading blanks, then an optional list dash or
+// "export ", a name (a letter or underscore, then letters, digits, _ . -)
+// in optional quotes, blanks, ":" or "=", and the value without its
+// surrounding blanks and one trailing comma. Blanks are ASCII space, tab,
+// CR, LF and FF; line holds no newline. It is called for every line of every multi-line
+// ConfigMap value, so it scans the line once instead of running a
+// regular expression (TestSplitAssignmentMatchesRegexp keeps the two
+// equal).
+func splitAssignment(line string) (name, val string, ok bool) {
+	i := skipBlanks(line, 0)
+	switch {
+	case i < len(line) && line[i] == '-':
+		return assignmentAt(line, skipBlanks(line, i+1))
+	case strings.HasPrefix(line[i:], "export") && i+6 < len(line) && isBlank(line[i+6]):
+		if name, val, ok := assignmentAt(line, skipBlanks(line, i+6)); ok {
+			return name, val, true
+		}
+	}
+	return assignmentAt(line, i)
+}
+
+// assignmentAt matches the name and value of an assignment starting at i.
+func assignmentAt(line string, i int) (name, val string, ok bool) {
+	if i < len(line) && (line[i] == '"' || line[i] == '\'') {
+		i++
+	}
+	start := i
+	if i >= len(line) || !(isLetter(line[i]) || line[i] == '_') {
+		return "", "", false
+	}
+	for i < len(line) && (isLetter(line[i]) || isDigit(line[i]) || line[i] == '_' || line[i] == '.' || line[i] == '-') {
+		i++
+	}
+	name = line[start:i]
+	if i < len(line) && (line[i] == '"' || line[i] == '\'') {
+		i++
+	}
+	i = skipBlanks(line, i)
+	if i >= len(line) || (line[i] != ':' && line[i] != '=') {
+		return "", "", false
+	}
+	val = trimBlanksRight(line[skipBlanks(line, i+1):])
+	if strings.HasSuffix(val, ",") {
+		val = trimBlanksRight(val[:len(val)-1])
+	}
+	return name, val, true
+}
+
+func isBlank(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func skipBlanks(s string, i int) int {
+	for i < len(s) && isBlank(s[i]) {
+		i++
+	}
+	return i
+}
+
+func trimBlanksRight(s string) string {
+	for len(s) > 0 && isBlank(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // containerList is one of a pod spec's lists of containers.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -59,19 +60,26 @@ var formats = []struct {
 	// marks are substrings one of which any match contains: a cheap test
 	// before the regular expression.
 	marks []string
-	re    *regexp.Regexp
+	re    func() *regexp.Regexp
 	check func(m string) bool
 }{
-	{"private key", []string{"PRIVATE KEY"}, regexp.MustCompile(`-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----[\s\S]*?(-----END|$)`), pemBody},
-	{"AWS access key ID", []string{"AKIA", "ASIA", "ABIA", "ACCA"}, regexp.MustCompile(`\b(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b`), func(m string) bool { return !strings.Contains(m, "EXAMPLE") && randomish(m[4:], 3.0) }},
-	{"GitHub token", []string{"gh", "github_pat_"}, regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b`), func(m string) bool { return randomish(m[strings.IndexByte(m, '_')+1:], 3.5) }},
-	{"GitLab token", []string{"glpat-"}, regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20,}\b`), func(m string) bool { return randomish(m[6:], 3.5) }},
-	{"Slack token", []string{"xox"}, regexp.MustCompile(`\bxox[abposr]-[0-9A-Za-z-]{10,}\b`), func(m string) bool { return randomish(m[5:], 3.0) }},
-	{"Slack webhook URL", []string{"hooks.slack.com"}, regexp.MustCompile(`https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{16,}`), func(m string) bool { return randomish(m[strings.LastIndexByte(m, '/')+1:], 3.0) }},
-	{"Google API key", []string{"AIza"}, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b`), func(m string) bool { return randomish(m[4:], 3.5) }},
-	{"Stripe secret key", []string{"k_live_"}, regexp.MustCompile(`\b[sr]k_live_[0-9A-Za-z]{20,}\b`), func(m string) bool { return randomish(m[8:], 3.5) }},
-	{"JSON Web Token", []string{"eyJ"}, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}`), jwt},
-	{"URL with a password", []string{"@"}, regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:/@'"]+:[^\s@/'"]+@[^\s/'"]+`), basicAuthURL},
+	{"private key", []string{"PRIVATE KEY"}, lazyRegexp(`-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----[\s\S]*?(-----END|$)`), pemBody},
+	{"AWS access key ID", []string{"AKIA", "ASIA", "ABIA", "ACCA"}, lazyRegexp(`\b(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b`), func(m string) bool { return !strings.Contains(m, "EXAMPLE") && randomish(m[4:], 3.0) }},
+	{"GitHub token", []string{"gh", "github_pat_"}, lazyRegexp(`\b(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b`), func(m string) bool { return randomish(m[strings.IndexByte(m, '_')+1:], 3.5) }},
+	{"GitLab token", []string{"glpat-"}, lazyRegexp(`\bglpat-[A-Za-z0-9_-]{20,}\b`), func(m string) bool { return randomish(m[6:], 3.5) }},
+	{"Slack token", []string{"xox"}, lazyRegexp(`\bxox[abposr]-[0-9A-Za-z-]{10,}\b`), func(m string) bool { return randomish(m[5:], 3.0) }},
+	{"Slack webhook URL", []string{"hooks.slack.com"}, lazyRegexp(`https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{16,}`), func(m string) bool { return randomish(m[strings.LastIndexByte(m, '/')+1:], 3.0) }},
+	{"Google API key", []string{"AIza"}, lazyRegexp(`\bAIza[0-9A-Za-z_-]{35}\b`), func(m string) bool { return randomish(m[4:], 3.5) }},
+	{"Stripe secret key", []string{"k_live_"}, lazyRegexp(`\b[sr]k_live_[0-9A-Za-z]{20,}\b`), func(m string) bool { return randomish(m[8:], 3.5) }},
+	{"JSON Web Token", []string{"eyJ"}, lazyRegexp(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}`), jwt},
+	{"URL with a password", []string{"@"}, lazyRegexp(`\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:/@'"]+:[^\s@/'"]+@[^\s/'"]+`), basicAuthURL},
+}
+
+// lazyRegexp compiles pattern when first used: every kubeward command
+// links this package, and compiling these expressions at start-up cost
+// about 4 ms, which a scan with no secrets/ rule would pay for nothing.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }
 
 // FindFormat returns the first credential format found in v.
@@ -83,7 +91,7 @@ func FindFormat(v string) (Match, bool) {
 		if !containsAny(v, f.marks) {
 			continue
 		}
-		for _, loc := range f.re.FindAllStringIndex(v, 4) {
+		for _, loc := range f.re().FindAllStringIndex(v, 4) {
 			m := v[loc[0]:loc[1]]
 			if f.check(m) {
 				return Match{Kind: f.kind, Hint: Hint(m), Start: loc[0]}, true
