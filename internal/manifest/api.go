@@ -44,8 +44,22 @@ type Object struct {
 	// lines of the rendered template, not of the template source.
 	File string
 	Line int
+	// Prepared holds what Reader.Prepare returned for the object; nil
+	// without Prepare.
+	Prepared any
 
 	lines *objLines
+}
+
+// Retain prepares o to be held after Read's fn has returned, for FieldLine
+// later on: it gives o's document its own copy of its text, so that the
+// buffer its file was read into (every other document of the file) can be
+// freed. Without it, holding one object of a file holds the whole file.
+// Safe for concurrent use.
+func (o *Object) Retain() {
+	if o.lines != nil {
+		o.lines.doc.retain()
+	}
 }
 
 // FieldLine returns the 1-based line of the field at path, counted as Line
@@ -163,6 +177,14 @@ type Reader struct {
 	// them (joined to the directory, say). Detect is called for every
 	// directory walked, so it should be cheap.
 	Renderers []Renderer
+	// Prepare, when set, is called for each object right after it is
+	// decoded, on the decoding goroutine, and its result is stored in the
+	// object's Prepared field before the object reaches fn. It runs for
+	// several objects at once, in no particular order, so it must be safe
+	// for concurrent use and depend on nothing but its object: it is where
+	// work on one object is done in parallel while fn keeps the input
+	// order. FieldLine is a walk of the parsed document during the call.
+	Prepare func(*Object) any
 }
 
 // Validate reports malformed Exclude patterns, all at once. Read returns

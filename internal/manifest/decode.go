@@ -56,6 +56,8 @@ type decoder struct {
 	// named in why.
 	walked      bool
 	reasonLine0 int
+	// prepare is Reader.Prepare.
+	prepare func(*Object) any
 }
 
 // event is one result of decoding: an object or an input problem.
@@ -74,7 +76,8 @@ func (dc *decoder) object(o *Object) { dc.events = append(dc.events, event{obj: 
 // shared by all documents.
 type doc struct {
 	mu     sync.Mutex
-	src    []byte
+	src    []byte     // a part of its file's buffer until retain copies it
+	copied bool       // src is the document's own copy
 	line0  int        // line of src's first line in the file, 1-based
 	isJSON bool       // src is a JSON value
 	root   *yaml.Node // the parsed root content node while fn runs
@@ -102,6 +105,22 @@ func (d *doc) tree() *yaml.Node {
 		return root
 	}
 	return reparsed.get(d)
+}
+
+// source returns the document's text.
+func (d *doc) source() []byte {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.src
+}
+
+// retain gives the document its own copy of its text (see Object.Retain).
+func (d *doc) retain() {
+	d.mu.Lock()
+	if !d.copied {
+		d.src, d.copied = bytes.Clone(d.src), true
+	}
+	d.mu.Unlock()
 }
 
 func (d *doc) release() {
@@ -132,7 +151,7 @@ func (c *treeCache) get(d *doc) *yaml.Node {
 		}
 	}
 	c.mu.Unlock()
-	n, err := parseDoc(d.src, d.isJSON)
+	n, err := parseDoc(d.source(), d.isJSON)
 	if err != nil || n.Kind != yaml.DocumentNode || len(n.Content) == 0 {
 		return nil
 	}

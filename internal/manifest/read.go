@@ -113,7 +113,9 @@ func (dc *decoder) run(j *job) {
 	for _, ev := range dc.events {
 		if ev.obj != nil {
 			dc.class = classManifest
-			break
+			if dc.prepare != nil {
+				ev.obj.Prepared = dc.prepare(ev.obj)
+			}
 		}
 	}
 	j.events = append([]event(nil), dc.events...)
@@ -233,19 +235,24 @@ func (r *Reader) run(produce func(sink func(*job) error) error, fn func(*Object)
 	workers := r.workers()
 	dv := &deliverer{fn: fn, onErr: onErr, onSkip: r.OnSkip}
 	if workers == 1 {
-		dc := &decoder{}
+		dc := &decoder{prepare: r.Prepare}
 		return produce(func(j *job) error {
 			dc.run(j)
 			return dv.deliver(j)
 		})
 	}
 	jobs := make(chan *job, workers)
-	order := make(chan *job, 2*workers) // bounds the documents in flight
+	// order bounds the documents in flight. Delivery is in input order, so
+	// one slow document holds back those decoded after it: with two per
+	// worker the other workers ran dry behind it (a 5,000-object scan on
+	// two cores took 7% longer than with eight per worker; more gained
+	// nothing).
+	order := make(chan *job, 8*workers)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			dc := &decoder{}
+			dc := &decoder{prepare: r.Prepare}
 			for j := range jobs {
 				dc.run(j)
 				close(j.ready)

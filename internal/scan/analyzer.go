@@ -14,7 +14,10 @@ type Analyzer interface {
 	// Family is the rule family, e.g. "pod-security".
 	Family() string
 	// Object looks at one object (after the object layer resolved its
-	// namespace and API version) and reports per-object findings.
+	// namespace and API version) and reports per-object findings. It is
+	// called for several objects at once, on the goroutines that decode
+	// them, so it must be safe for concurrent use: read the analyzer's
+	// configuration, keep nothing (Keep is where an analyzer keeps).
 	Object(o *Object, emit Emit)
 }
 
@@ -26,6 +29,7 @@ type Analyzer interface {
 // file has been read, and Finish is called once at the end.
 type CrossObjectAnalyzer interface {
 	Analyzer
+	// Keep is called for each object in input order, on one goroutine.
 	Keep(o *Object) any
 	Add(kept any, bundle int)
 	Finish(emit Emit, problem func(Problem))

@@ -34,9 +34,6 @@ func newAnalyzers(registry *finding.Registry, opts Options) ([]Analyzer, error) 
 			ps.checkRule[id] = r
 		}
 	}
-	if _, err := rbac.NewPolicyWithDefaults(); err != nil {
-		return nil, fmt.Errorf("default RBAC policy: %w", err)
-	}
 	minor := 0 // the newest Kubernetes version
 	if !opts.PodSecurity.Version.IsLatest() {
 		minor = opts.PodSecurity.Version.Minor()
@@ -94,8 +91,6 @@ type podSecurityAnalyzer struct {
 	level     string
 	version   string
 	checkRule map[string]finding.Rule
-	vbuf      []podsecurity.Violation
-	bbuf      []podsecurity.Violation
 }
 
 func (a *podSecurityAnalyzer) Family() string { return podsecurity.RuleFamily }
@@ -112,14 +107,15 @@ func (a *podSecurityAnalyzer) Object(o *Object, emit Emit) {
 	} else {
 		podsecurity.ApplyTemplateDefaults(pt.spec)
 	}
-	a.vbuf = a.eval.AppendViolations(a.vbuf[:0], a.lv, pt.meta, pt.spec)
-	if len(a.vbuf) == 0 {
+	// A passing pod costs no allocation (see AppendViolations).
+	vs := a.eval.AppendViolations(nil, a.lv, pt.meta, pt.spec)
+	if len(vs) == 0 {
 		return
 	}
 	baseline := a.baselineSeverities(pt)
 	r := ref(o)
-	for i := range a.vbuf {
-		v := &a.vbuf[i]
+	for i := range vs {
+		v := &vs[i]
 		rule, ok := a.checkRule[v.Check]
 		if !ok {
 			// The registry is built from the same checks; a missing rule is a
@@ -189,13 +185,13 @@ func (a *podSecurityAnalyzer) baselineSeverities(pt podTemplate) baselineFields 
 	if a.lv.Level != podsecurity.LevelRestricted {
 		return nil
 	}
-	a.bbuf = a.eval.AppendViolations(a.bbuf[:0], podsecurity.LevelVersion{Level: podsecurity.LevelBaseline, Version: a.lv.Version}, pt.meta, pt.spec)
-	if len(a.bbuf) == 0 {
+	vs := a.eval.AppendViolations(nil, podsecurity.LevelVersion{Level: podsecurity.LevelBaseline, Version: a.lv.Version}, pt.meta, pt.spec)
+	if len(vs) == 0 {
 		return nil
 	}
 	b := baselineFields{}
-	for i := range a.bbuf {
-		v := &a.bbuf[i]
+	for i := range vs {
+		v := &vs[i]
 		sev := a.checkRule[v.Check].Severity
 		for _, f := range v.Fields {
 			if f.Path != "" && sev.Rank() > b[f.Path].Rank() {
@@ -247,6 +243,7 @@ func (a *rbacAnalyzer) Keep(o *Object) any {
 		if a.docs == nil {
 			a.docs = map[rbac.Source]*manifest.Object{}
 		}
+		o.Object.Retain() // held until Finish
 		a.docs[src] = o.Object
 	case *corev1.ServiceAccount, *corev1.Namespace, *corev1.ResourceQuota,
 		*corev1.Pod, *corev1.ReplicationController, *appsv1.Deployment, *appsv1.ReplicaSet,
@@ -299,13 +296,30 @@ func rbacSource(o *Object) rbac.Source {
 // live cluster, nothing yet, since the cluster lists its own default
 // policy (its aggregation controller has already aggregated the
 // ClusterRoles, see bundleIndex) and every service account.
+//
+// Kubernetes' default policy is decoded once per process, which takes
+// about 15 ms: NewScanner starts that in the background when a family
+// that needs it runs (see defaultPolicyUser), and Finish reports the
+// error, which only a broken build can cause (the policy is compiled in),
+// so here an error gives an empty policy.
 func bundlePolicy(live bool) *rbac.Policy {
 	if live {
 		return &rbac.Policy{ServiceAccountsListed: true}
 	}
-	p, _ := rbac.NewPolicyWithDefaults() // checked in newAnalyzers
+	p, err := rbac.NewPolicyWithDefaults()
+	if err != nil {
+		return &rbac.Policy{}
+	}
 	return p
 }
+
+// defaultPolicyUser marks the analyzers that judge bundles together with
+// Kubernetes' default RBAC policy (see bundlePolicy).
+type defaultPolicyUser interface{ usesDefaultPolicy() }
+
+func (*rbacAnalyzer) usesDefaultPolicy()    {}
+func (*secretsAnalyzer) usesDefaultPolicy() {}
+func (*tenancyAnalyzer) usesDefaultPolicy() {}
 
 // bundleIndex indexes a bundle's policy; aggregation rules are applied for
 // files only (see bundlePolicy).

@@ -20,6 +20,7 @@ func (a *configAnalyzer) Object(*Object, Emit) {}
 
 func (a *configAnalyzer) Keep(o *Object) any {
 	if clusterconfig.Relevant(o.Object, true) {
+		o.Object.Retain() // held until Finish
 		return o.Object
 	}
 	return nil

@@ -31,10 +31,14 @@ type objectLayer struct {
 	bundles   bundler
 }
 
-func (l *objectLayer) resolve(mo *manifest.Object) *Object {
+// resolve gives mo the namespace and API version information the object
+// layer resolves: what depends on the object alone (and the scan's
+// namespace), so it runs wherever the object is evaluated (see
+// Scanner.prepare).
+func resolve(mo *manifest.Object, namespace string) *Object {
 	o := &Object{Object: mo}
-	if mo.Namespace == "" && kinds.SetDefaultNamespace(mo.Object, l.namespace) {
-		mo.Namespace = l.namespace
+	if mo.Namespace == "" && kinds.SetDefaultNamespace(mo.Object, namespace) {
+		mo.Namespace = namespace
 		o.DefaultedNamespace = true
 	}
 	if r, ok := apiversions.Removed(mo.APIVersion, mo.Kind); ok {
@@ -43,10 +47,15 @@ func (l *objectLayer) resolve(mo *manifest.Object) *Object {
 			mo.Object = conv
 		}
 	}
-	if mo.Name != "" {
-		l.bundles.add(objectID(mo))
-	}
 	return o
+}
+
+// add records o in the current file for the bundler; objects come in
+// input order.
+func (l *objectLayer) add(o *Object) {
+	if o.Name != "" {
+		l.bundles.add(objectID(o.Object))
+	}
 }
 
 // objectID identifies an object for the bundler: kind, namespace, name.

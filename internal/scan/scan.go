@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -17,6 +18,7 @@ import (
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/manifest"
 	"github.com/kubeward/kubeward/internal/podsecurity"
+	"github.com/kubeward/kubeward/internal/rbac"
 	"github.com/kubeward/kubeward/internal/report"
 )
 
@@ -58,6 +60,9 @@ type Scanner struct {
 	// cross-object findings reported at Finish.
 	laterSup map[supKey]suppressions
 	report   *report.Report
+	// defaultPolicy is set when an analyzer uses Kubernetes' default RBAC
+	// policy (see bundlePolicy).
+	defaultPolicy bool
 }
 
 type pendingKeep struct {
@@ -116,6 +121,15 @@ func NewScanner(registry *finding.Registry, opts Options) (*Scanner, error) {
 		}
 	}
 	s.objects.namespace = s.opts.Namespace
+	for _, a := range s.analyzers {
+		if _, ok := a.(defaultPolicyUser); ok {
+			s.defaultPolicy = true
+			// Decoded ahead of need, while files are read; Finish reports
+			// the error.
+			go rbac.NewPolicyWithDefaults()
+			break
+		}
+	}
 	return s, nil
 }
 
@@ -140,7 +154,10 @@ func familiesOf(all []Analyzer) []string {
 }
 
 // Read scans every object under paths (see manifest.Reader.Read) and
-// returns the report.
+// returns the report. Each object is evaluated on the goroutine that
+// decoded it (see prepare), so the rule families run on every core; the
+// object layer, the cross-object analyzers and the report see the objects
+// in input order.
 func (s *Scanner) Read(r *manifest.Reader, paths []string) *report.Report {
 	rd := *r
 	onSkip := rd.OnSkip
@@ -150,6 +167,7 @@ func (s *Scanner) Read(r *manifest.Reader, paths []string) *report.Report {
 			onSkip(sk)
 		}
 	}
+	rd.Prepare = func(mo *manifest.Object) any { return s.prepare(mo, false) }
 	_ = rd.Read(paths, func(o *manifest.Object) error {
 		s.Object(o)
 		return nil
@@ -172,7 +190,66 @@ func (s *Scanner) InputError(e *manifest.Error) {
 // Report returns what has been scanned so far.
 func (s *Scanner) Report() *report.Report { return s.report }
 
-// Object evaluates one object and records its findings.
+// evaluated is what prepare found about one object: the object as the
+// object layer resolves it, its per-object findings (filtered and
+// suppressed) and its malformed suppression annotations, in the order
+// they are recorded.
+type evaluated struct {
+	o        *Object
+	problems []problemOf
+	findings []finding.Finding
+}
+
+// problemOf is an input problem found while evaluating an object.
+type problemOf struct {
+	ie      report.InputError
+	warning bool
+}
+
+// prepare evaluates one object with every analyzer's per-object rules.
+// It reads only the object and the scanner's options, so the manifest
+// reader runs it on its decoding goroutines, several objects at once
+// (Reader.Prepare); Object then records the result in input order.
+func (s *Scanner) prepare(mo *manifest.Object, live bool) *evaluated {
+	ev := &evaluated{}
+	var o *Object
+	if live {
+		o = &Object{Object: mo, Live: true}
+	} else {
+		o = resolve(mo, s.opts.Namespace)
+	}
+	ev.o = o
+	o.pod, o.hasPod = podTemplateOf(o.Object.Object)
+	o.sup = s.suppressions(mo, o.pod, func(ie report.InputError, warning bool) {
+		ev.problems = append(ev.problems, problemOf{ie, warning})
+	})
+	emit := func(o *Object, f finding.Finding) {
+		if s.admit(o, &f) {
+			ev.findings = append(ev.findings, f)
+		}
+	}
+	for _, a := range s.analyzers {
+		a.Object(o, emit)
+	}
+	return ev
+}
+
+// record adds what prepare found to the report.
+func (s *Scanner) record(ev *evaluated) {
+	for _, p := range ev.problems {
+		if p.warning {
+			s.report.AddWarning(p.ie)
+		} else {
+			s.report.AddError(p.ie)
+		}
+	}
+	for _, f := range ev.findings {
+		s.report.Add(f)
+	}
+}
+
+// Object evaluates one object and records its findings. Objects must come
+// in input order; Read passes them so, evaluated in parallel beforehand.
 func (s *Scanner) Object(mo *manifest.Object) {
 	s.report.Summary.Objects++
 	// A new file, or an object the current file already defined (two
@@ -182,13 +259,14 @@ func (s *Scanner) Object(mo *manifest.Object) {
 		s.endFile()
 		s.objects.file = mo.File
 	}
-	o := s.objects.resolve(mo)
-	o.pod, o.hasPod = podTemplateOf(o.Object.Object)
-	o.sup = s.suppressions(o.Object, o.pod)
-	emit := s.emit
-	for _, a := range s.analyzers {
-		a.Object(o, emit)
+	ev, ok := mo.Prepared.(*evaluated)
+	if !ok {
+		ev = s.prepare(mo, false)
 	}
+	mo.Prepared = nil
+	o := ev.o
+	s.objects.add(o)
+	s.record(ev)
 	if len(s.cross) > 0 {
 		kept := false
 		for i, c := range s.cross {
@@ -223,12 +301,9 @@ func (s *Scanner) Live(obj runtime.Object) {
 	if m, err := meta.Accessor(obj); err == nil {
 		mo.Namespace, mo.Name = m.GetNamespace(), m.GetName()
 	}
-	o := &Object{Object: mo, Live: true}
-	o.pod, o.hasPod = podTemplateOf(obj)
-	o.sup = s.suppressions(mo, o.pod)
-	for _, a := range s.analyzers {
-		a.Object(o, s.emit)
-	}
+	ev := s.prepare(mo, true)
+	o := ev.o
+	s.record(ev)
 	kept := false
 	for _, c := range s.cross {
 		if k := c.Keep(o); k != nil {
@@ -256,17 +331,44 @@ func (s *Scanner) endFile() {
 
 // Finish runs the cross-object rules over everything scanned so far and
 // adds their findings; call it once, after the last Object. Read calls it.
+// The analyzers judge their bundles at the same time, one goroutine each
+// (they share nothing); what they report is recorded in analyzer order.
 func (s *Scanner) Finish() {
 	s.endFile()
-	for _, c := range s.cross {
-		c.Finish(s.emit, func(p Problem) {
+	if s.defaultPolicy {
+		if _, err := rbac.NewPolicyWithDefaults(); err != nil {
+			s.report.AddError(report.InputError{Message: err.Error()})
+		}
+	}
+	type result struct {
+		findings []finding.Finding
+		problems []Problem
+	}
+	results := make([]result, len(s.cross))
+	var wg sync.WaitGroup
+	for i, c := range s.cross {
+		r := &results[i]
+		wg.Go(func() {
+			c.Finish(func(o *Object, f finding.Finding) {
+				if s.admit(o, &f) {
+					r.findings = append(r.findings, f)
+				}
+			}, func(p Problem) { r.problems = append(r.problems, p) })
+		})
+	}
+	wg.Wait()
+	for i, c := range s.cross {
+		for _, p := range results[i].problems {
 			ie := report.InputError{File: p.File, Line: p.Line, Message: p.Message}
 			if p.Warning {
 				s.report.AddWarning(ie)
 			} else {
 				s.report.AddError(ie)
 			}
-		})
+		}
+		for _, f := range results[i].findings {
+			s.report.Add(f)
+		}
 		if sa, ok := c.(SectionAnalyzer); ok {
 			for _, sec := range sa.Sections() {
 				s.report.AddSection(sec)
@@ -275,16 +377,17 @@ func (s *Scanner) Finish() {
 	}
 }
 
-// emit filters a finding (disabled rules, severity threshold), applies the
-// suppressions of the object it is about and records it.
-func (s *Scanner) emit(o *Object, f finding.Finding) {
+// admit filters a finding (disabled rules, severity threshold) and applies
+// the suppressions of the object it is about (nil: the object it names,
+// for cross-object findings); false means it is left out.
+func (s *Scanner) admit(o *Object, f *finding.Finding) bool {
 	if s.disabled[f.Rule] || f.Severity.Rank() < s.minRank {
-		return
+		return false
 	}
 	if o != nil {
-		o.sup.Apply(&f)
+		o.sup.Apply(f)
 	} else if s.laterSup != nil {
-		s.laterSup[supKey{f.File, f.Line, f.Object.Kind, f.Object.Namespace, f.Object.Name}].Apply(&f)
+		s.laterSup[supKey{f.File, f.Line, f.Object.Kind, f.Object.Namespace, f.Object.Name}].Apply(f)
 	}
-	s.report.Add(f)
+	return true
 }

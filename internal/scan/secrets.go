@@ -17,8 +17,7 @@ import (
 // internal/secrets; across objects, who can read each Secret of a bundle
 // through the bundle's RBAC objects and Kubernetes' default policy.
 type secretsAnalyzer struct {
-	rules  map[string]finding.Rule
-	issues []secrets.Issue
+	rules map[string]finding.Rule
 	// bundles holds, per bundle, its RBAC objects and its Secrets.
 	bundles []*secretsBundle
 	// live is set by the first live object (see bundlePolicy).
@@ -63,12 +62,12 @@ func (a *secretsAnalyzer) Object(o *Object, emit Emit) {
 	if o.hasPod {
 		in.Pod, in.PodPrefix = o.pod.spec, o.pod.prefix
 	}
-	a.issues = secrets.Check(in, a.issues[:0])
-	if len(a.issues) == 0 {
+	issues := secrets.Check(in, nil)
+	if len(issues) == 0 {
 		return
 	}
 	r := ref(o)
-	for _, is := range a.issues {
+	for _, is := range issues {
 		rule := a.rules[is.Rule]
 		line := o.FieldLine(is.Path)
 		if is.Line > 0 && line != o.Line {

@@ -24,8 +24,9 @@ type suppressions = finding.Suppressions
 
 // suppressions collects the suppression annotations of the object and, for
 // workloads, of its pod template. Malformed ones (unknown rule, empty
-// reason) are input errors and suppress nothing.
-func (s *Scanner) suppressions(o *manifest.Object, pt podTemplate) suppressions {
+// reason) are input problems, passed to problem, and suppress nothing.
+// It reads only the object and the scanner's options (see prepare).
+func (s *Scanner) suppressions(o *manifest.Object, pt podTemplate, problem func(ie report.InputError, warning bool)) suppressions {
 	var sup suppressions
 	if s.opts.IgnoreSuppressions {
 		return sup
@@ -37,11 +38,11 @@ func (s *Scanner) suppressions(o *manifest.Object, pt podTemplate) suppressions 
 				// A live object (Scanner.Live): the cluster is not input
 				// to correct before a run, so the problem is a warning
 				// naming the object.
-				s.report.AddWarning(report.InputError{Message: fmt.Sprintf("%s %s/%s: %s", o.Kind, o.Namespace, o.Name, msg)})
+				problem(report.InputError{Message: fmt.Sprintf("%s %s/%s: %s", o.Kind, o.Namespace, o.Name, msg)}, true)
 				return
 			}
 			path := pathPrefix + fmt.Sprintf("metadata.annotations[%q]", key)
-			s.report.AddError(report.InputError{File: o.File, Line: o.FieldLine(path), Message: msg})
+			problem(report.InputError{File: o.File, Line: o.FieldLine(path), Message: msg}, false)
 		})
 	}
 	if m, err := meta.Accessor(o.Object); err == nil {
