@@ -20,7 +20,7 @@ import (
 	"github.com/kubeward/kubeward/internal/rbac/bootstrap"
 )
 
-var updateBootstrap = flag.Bool("update-bootstrap", false, "rewrite internal/rbac/bootstrap/policy.yaml from a fresh kube-apiserver")
+var updateBootstrap = flag.Bool("update-bootstrap", false, "rewrite internal/rbac/bootstrap/policy.yaml and policy.json from a fresh kube-apiserver")
 
 const bootstrapSelector = "kubernetes.io/bootstrapping=rbac-defaults"
 
@@ -111,6 +111,19 @@ func checkBootstrapPolicy(t *testing.T, c kubernetes.Interface) {
 			t.Fatalf("writing %s: %v", path, err)
 		}
 		t.Logf("wrote %s (%d bytes)", path, len(got))
+		objs, err := bootstrap.Decode(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, err := bootstrap.MarshalJSON(objs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jsPath := filepath.Join(filepath.Dir(path), "policy.json")
+		if err := os.WriteFile(jsPath, js, 0o644); err != nil {
+			t.Fatalf("writing %s: %v", jsPath, err)
+		}
+		t.Logf("wrote %s (%d bytes)", jsPath, len(js))
 		return
 	}
 	if diff := cmp.Diff(string(bootstrap.YAML()), string(got)); diff != "" {

@@ -2,7 +2,9 @@ package bootstrap
 
 import (
 	"errors"
+	"flag"
 	"io"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -105,5 +107,46 @@ func TestDecodeMatchesUnmarshalStrict(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Decode differs from yaml.UnmarshalStrict (%d and %d objects)", len(got), len(want))
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite policy.json from policy.yaml")
+
+// TestPolicyJSON checks that policy.json, which Objects decodes, holds
+// exactly the objects of policy.yaml; -update rewrites it.
+func TestPolicyJSON(t *testing.T) {
+	want, err := Decode(policyYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		js, err := MarshalJSON(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile("policy.json", js, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got, err := DecodeJSON(policyJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatal("policy.json differs from policy.yaml; run go test ./internal/rbac/bootstrap -run TestPolicyJSON -update")
+	}
+}
+
+func TestDecodeJSONErrors(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{}`, "cannot unmarshal object"},
+		{`[{"kind": "Pod"}]`, `object 1: unexpected kind "Pod"`},
+		{`[{"kind": "Role", "rulez": []}]`, `object 1 (Role): error unmarshaling JSON: while decoding JSON: json: unknown field "rulez"`},
+	} {
+		_, err := DecodeJSON([]byte(tc.in))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("DecodeJSON(%s) = %v, want an error containing %q", tc.in, err, tc.want)
+		}
 	}
 }
