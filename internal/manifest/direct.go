@@ -292,6 +292,22 @@ func validTag(s string) bool {
 type directDecoder struct {
 	em      *emitter // for the JSON of collections handed to unmarshalers
 	scratch []byte
+	// infos caches infoOf for this decoder's goroutine: a plain map
+	// look-up per value instead of the shared sync.Map's.
+	infos map[reflect.Type]*typeInfo
+}
+
+// info is infoOf through the decoder's own cache.
+func (dd *directDecoder) info(t reflect.Type) *typeInfo {
+	if ti, ok := dd.infos[t]; ok {
+		return ti
+	}
+	ti := infoOf(t)
+	if dd.infos == nil {
+		dd.infos = map[reflect.Type]*typeInfo{}
+	}
+	dd.infos[t] = ti
+	return ti
 }
 
 // decode fills obj, a pointer to a fresh zero value, from the mapping n.
@@ -333,7 +349,7 @@ func (dd *directDecoder) value(n *yaml.Node, v reflect.Value, depth int) bool {
 		return false
 	}
 	t := v.Type()
-	ti := infoOf(t)
+	ti := dd.info(t)
 	if ti.unsupported {
 		return false
 	}
