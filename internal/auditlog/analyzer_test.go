@@ -261,3 +261,20 @@ func TestRBACContextEscalateBind(t *testing.T) {
 		}
 	}
 }
+
+// A Pod Security finding is worded as Kubernetes words its warnings: the
+// reason and its detail, with the check ID in podSecurity.check.
+func TestPodSecurityMessage(t *testing.T) {
+	fs := analyze(t, nil, mk("alice", "create", "pods", "shop", "p", 201, 0).req(pod(true)))
+	for _, f := range fs {
+		if f.Rule != RulePodSecurity || f.PodSecurity == nil || f.PodSecurity.Check != "privileged" {
+			continue
+		}
+		const want = `pod violates Pod Security baseline:latest: privileged (container "app" must not set securityContext.privileged=true) ("alice" create pods shop/p`
+		if !strings.HasPrefix(f.Message, want) {
+			t.Errorf("message %q, want it to start with %q", f.Message, want)
+		}
+		return
+	}
+	t.Fatalf("no privileged finding in %v", ruleIDs(fs))
+}

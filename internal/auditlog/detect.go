@@ -184,7 +184,9 @@ func (d *detection) podSecurity() {
 		if sub == "ephemeralcontainers" {
 			what = "pod with an ephemeral container"
 		}
-		d.reportFinding(RulePodSecurity, fmt.Sprintf("%s violates Pod Security %s: %s: %s", what, lv, v.Check, v.Message()), func(f *finding.Finding) {
+		// Worded as Kubernetes words its Pod Security warnings (the reason
+		// and detail; the check ID is in f.PodSecurity).
+		d.reportFinding(RulePodSecurity, fmt.Sprintf("%s violates Pod Security %s: %s", what, lv, v.Message()), func(f *finding.Finding) {
 			f.PodSecurity, f.Path, f.Container = ref, path, container
 		})
 	}
