@@ -196,14 +196,8 @@ func (s *Scanner) Report() *report.Report { return s.report }
 // they are recorded.
 type evaluated struct {
 	o        *Object
-	problems []problemOf
+	problems []Problem
 	findings []finding.Finding
-}
-
-// problemOf is an input problem found while evaluating an object.
-type problemOf struct {
-	ie      report.InputError
-	warning bool
 }
 
 // prepare evaluates one object with every analyzer's per-object rules.
@@ -220,9 +214,7 @@ func (s *Scanner) prepare(mo *manifest.Object, live bool) *evaluated {
 	}
 	ev.o = o
 	o.pod, o.hasPod = podTemplateOf(o.Object.Object)
-	o.sup = s.suppressions(mo, o.pod, func(ie report.InputError, warning bool) {
-		ev.problems = append(ev.problems, problemOf{ie, warning})
-	})
+	o.sup = s.suppressions(mo, o.pod, func(p Problem) { ev.problems = append(ev.problems, p) })
 	emit := func(o *Object, f finding.Finding) {
 		if s.admit(o, &f) {
 			ev.findings = append(ev.findings, f)
@@ -237,11 +229,7 @@ func (s *Scanner) prepare(mo *manifest.Object, live bool) *evaluated {
 // record adds what prepare found to the report.
 func (s *Scanner) record(ev *evaluated) {
 	for _, p := range ev.problems {
-		if p.warning {
-			s.report.AddWarning(p.ie)
-		} else {
-			s.report.AddError(p.ie)
-		}
+		s.problem(p)
 	}
 	for _, f := range ev.findings {
 		s.report.Add(f)
@@ -359,12 +347,7 @@ func (s *Scanner) Finish() {
 	wg.Wait()
 	for i, c := range s.cross {
 		for _, p := range results[i].problems {
-			ie := report.InputError{File: p.File, Line: p.Line, Message: p.Message}
-			if p.Warning {
-				s.report.AddWarning(ie)
-			} else {
-				s.report.AddError(ie)
-			}
+			s.problem(p)
 		}
 		for _, f := range results[i].findings {
 			s.report.Add(f)
@@ -374,6 +357,16 @@ func (s *Scanner) Finish() {
 				s.report.AddSection(sec)
 			}
 		}
+	}
+}
+
+// problem records an input problem an analyzer or a suppression found.
+func (s *Scanner) problem(p Problem) {
+	ie := report.InputError{File: p.File, Line: p.Line, Message: p.Message}
+	if p.Warning {
+		s.report.AddWarning(ie)
+	} else {
+		s.report.AddError(ie)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/manifest"
-	"github.com/kubeward/kubeward/internal/report"
 )
 
 // SuppressionDomain is the annotation prefix of suppressions (see
@@ -26,7 +25,7 @@ type suppressions = finding.Suppressions
 // workloads, of its pod template. Malformed ones (unknown rule, empty
 // reason) are input problems, passed to problem, and suppress nothing.
 // It reads only the object and the scanner's options (see prepare).
-func (s *Scanner) suppressions(o *manifest.Object, pt podTemplate, problem func(ie report.InputError, warning bool)) suppressions {
+func (s *Scanner) suppressions(o *manifest.Object, pt podTemplate, problem func(Problem)) suppressions {
 	var sup suppressions
 	if s.opts.IgnoreSuppressions {
 		return sup
@@ -38,11 +37,11 @@ func (s *Scanner) suppressions(o *manifest.Object, pt podTemplate, problem func(
 				// A live object (Scanner.Live): the cluster is not input
 				// to correct before a run, so the problem is a warning
 				// naming the object.
-				problem(report.InputError{Message: fmt.Sprintf("%s %s/%s: %s", o.Kind, o.Namespace, o.Name, msg)}, true)
+				problem(Problem{Message: fmt.Sprintf("%s %s/%s: %s", o.Kind, o.Namespace, o.Name, msg), Warning: true})
 				return
 			}
 			path := pathPrefix + fmt.Sprintf("metadata.annotations[%q]", key)
-			problem(report.InputError{File: o.File, Line: o.FieldLine(path), Message: msg}, false)
+			problem(Problem{File: o.File, Line: o.FieldLine(path), Message: msg})
 		})
 	}
 	if m, err := meta.Accessor(o.Object); err == nil {
