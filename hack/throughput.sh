@@ -10,9 +10,10 @@
 # Each round runs every tool once, in turn (alternated, so that a change of
 # machine load hits all alike), all-core and then single-core (GOMAXPROCS=1
 # and, where taskset exists, pinned to CPU 0); the table gives medians of
-# wall time, CPU-seconds (user+sys, from /usr/bin/time), objects/s
-# (corpus objects / wall) and CPU-seconds per MB of YAML. kubeward also runs
-# with every rule family (`all rules`) beside --rules pod-security.
+# wall time, CPU-seconds (user+sys, measured by hack/runstat to the
+# millisecond), objects/s (corpus objects / wall) and CPU-seconds per MB of
+# YAML, and the ratios issue 9 sets targets for. kubeward also runs with
+# every rule family (`all rules`) beside --rules pod-security.
 #
 # kube-score (KUBE_SCORE_VERSION, default v1.20.0) is built from the Go module
 # proxy into $KUBEWARD_BENCH_CACHE (default ~/.cache/kubeward-bench), never
@@ -33,12 +34,12 @@ cache=${KUBEWARD_BENCH_CACHE:-$HOME/.cache/kubeward-bench}
 ksv=${KUBE_SCORE_VERSION:-v1.20.0}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-[[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 
 cd "$repo"
 echo "building kubeward, refscan and kube-score $ksv (one at a time)..." >&2
 go build -tags kustomize_disable_go_plugin_support -o "$tmp/kubeward" ./cmd/kubeward
 (cd hack/refscan && go build -o "$tmp/refscan" .)
+go build -o "$tmp/runstat" ./hack/runstat
 ks=$cache/kube-score-$ksv
 if [[ ! -x $ks ]]; then
   mkdir -p "$cache"
@@ -56,11 +57,10 @@ measure() {
   local name=$1 cores=$2; shift 2
   local pre=()
   if [[ $cores == 1 ]]; then pre=(env GOMAXPROCS=1 "${one[@]}"); fi
-  /usr/bin/time -f "%e %U %S" -o "$tmp/t" "${pre[@]}" "$@" >/dev/null 2>"$tmp/err" || {
+  "$tmp/runstat" -o "$tmp/t" "${pre[@]}" "$@" >/dev/null 2>"$tmp/err" || {
     rc=$?; (( rc == 1 )) || { echo "$name failed ($rc):" >&2; cat "$tmp/err" >&2; exit 1; }
   }
-  # A non-zero exit adds a "Command exited..." line before the figures.
-  tail -n 1 "$tmp/t" | awk '{printf "%s %.3f\n", $1, $2+$3}' >>"$tmp/$name.$cores"
+  cat "$tmp/t" >>"$tmp/$name.$cores"
 }
 tools=(kubeward refscan kube-score "kubeward all rules")
 run_tool() {
@@ -89,5 +89,13 @@ for cores in all 1; do
     [[ $t == "kubeward all rules" ]] && f=$tmp/kubeward-all.$cores
     w=$(cut -d' ' -f1 "$f" | median) c=$(cut -d' ' -f2 "$f" | median)
     printf '%-20s %-5s %8.3f %8.3f %10.0f %9.3f\n' "$t" "$cores" "$w" "$c" "$(echo "$objects / $w" | bc -l)" "$(echo "$c / $mb" | bc -l)"
+    v=${t//[ -]/_}; eval "wall_${v}_$cores=$w cpu_${v}_$cores=$c"
   done
 done
+# The ratios of issue 9's targets, all-core: objects/s against refscan
+# (>= 3) and kube-score (>= 5), and every family's wall time against
+# --rules pod-security (<= 1.25).
+ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
+echo "all-core: kubeward vs refscan $(ratio "$wall_refscan_all" "$wall_kubeward_all")x objects/s ($(ratio "$cpu_refscan_all" "$cpu_kubeward_all")x less CPU) [target >= 3];" \
+  "vs kube-score $(ratio "$wall_kube_score_all" "$wall_kubeward_all")x [target >= 5];" \
+  "all rules / pod-security wall $(ratio "$wall_kubeward_all_rules_all" "$wall_kubeward_all")x, CPU $(ratio "$cpu_kubeward_all_rules_all" "$cpu_kubeward_all")x [target <= 1.25]"
