@@ -79,13 +79,7 @@ func Decode(data []byte) ([]runtime.Object, error) {
 		if bytes.Equal(js, []byte("null")) {
 			continue // only comments
 		}
-		var meta struct {
-			Kind string `json:"kind"`
-		}
-		if err := json.Unmarshal(js, &meta); err != nil {
-			return nil, fmt.Errorf("document %d: %w", i+1, err)
-		}
-		obj, err := decodeObject(js, meta.Kind, fmt.Sprintf("document %d", i+1))
+		obj, err := decodeObject(js, fmt.Sprintf("document %d", i+1))
 		if err != nil {
 			return nil, err
 		}
@@ -93,9 +87,16 @@ func Decode(data []byte) ([]runtime.Object, error) {
 	}
 }
 
-// decodeObject decodes one RBAC object of kind from JSON, strictly;
+// decodeObject decodes one RBAC object from JSON, strictly, by its kind;
 // where names the object in errors ("document 3", "object 3").
-func decodeObject(js []byte, kind, where string) (runtime.Object, error) {
+func decodeObject(js []byte, where string) (runtime.Object, error) {
+	var meta struct {
+		Kind string `json:"kind"`
+	}
+	if err := json.Unmarshal(js, &meta); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	kind := meta.Kind
 	var obj runtime.Object
 	switch kind {
 	case "ClusterRole":
@@ -145,13 +146,7 @@ func DecodeJSON(data []byte) ([]runtime.Object, error) {
 	}
 	out := make([]runtime.Object, 0, len(raw))
 	for i, js := range raw {
-		var meta struct {
-			Kind string `json:"kind"`
-		}
-		if err := json.Unmarshal(js, &meta); err != nil {
-			return nil, fmt.Errorf("object %d: %w", i+1, err)
-		}
-		obj, err := decodeObject(js, meta.Kind, fmt.Sprintf("object %d", i+1))
+		obj, err := decodeObject(js, fmt.Sprintf("object %d", i+1))
 		if err != nil {
 			return nil, err
 		}
