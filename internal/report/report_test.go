@@ -62,6 +62,26 @@ func testReport() *Report {
 // and outside the working directory /work/repo (see pinWorkingDirectory),
 // names needing percent-encoding, several findings of one rule on one
 // object, input errors without a file, warnings and many skipped files.
+// largeReport has enough findings (n) for the report writers to encode
+// them on several goroutines, varied so that every chunk differs.
+func largeReport(n int) *Report {
+	r := New()
+	for i := range n {
+		f := finding.Finding{Rule: "pod-security/runAsNonRoot", Severity: []finding.Severity{finding.SeverityLow, finding.SeverityMedium, finding.SeverityHigh, finding.SeverityCritical}[i%4],
+			Object: finding.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: fmt.Sprintf("web-%d", i)},
+			File:   fmt.Sprintf("deploy/wéb-%d.yaml", i%37), Line: i % 500, Message: fmt.Sprintf("<runAsNonRoot> & %d \u2028", i)}
+		if i%3 == 0 {
+			f.Path, f.Container = "spec.template.spec.containers[0]", "app"
+		}
+		if i%5 == 0 {
+			f.Suppressed, f.SuppressionReason = true, "accepted"
+		}
+		r.Add(f)
+	}
+	r.Summary.Objects = n
+	return r
+}
+
 func edgeReport() *Report {
 	r := New()
 	r.Summary.Objects = 7
@@ -211,8 +231,11 @@ func TestJSONStreamsWhatEncoderWrites(t *testing.T) {
 		"no errors":    noErrors,
 		"edge":         edgeReport(),
 		"only errors":  {Findings: []finding.Finding{}, Errors: []InputError{{Message: "x"}, {File: "f", Line: 2, Message: "y"}}},
+		// Encoded in parallel chunks, the last one partial.
+		"large": largeReport(5*chunkElems + 17),
 	} {
 		t.Run(name, func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 			var want bytes.Buffer
 			enc := json.NewEncoder(&want)
 			enc.SetIndent("", "  ")
@@ -280,5 +303,55 @@ func TestSections(t *testing.T) {
 	sum := strings.LastIndex(out, "object")
 	if sec < 0 || sec > sum {
 		t.Errorf("text: section missing or after the summary:\n%s", out)
+	}
+}
+
+// TestArrayParallel: the parallel array encoding writes what the serial
+// loop writes, for every chunk boundary, and on an element that cannot be
+// encoded stops where the serial loop stops, with its error.
+func TestArrayParallel(t *testing.T) {
+	type elem struct {
+		N int    `json:"n"`
+		S string `json:"s,omitempty"`
+		C any    `json:"c,omitempty"`
+	}
+	write := func(procs, n, bad int) (string, error) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		var b bytes.Buffer
+		s := newStreamWriter(&b)
+		err := s.array(2, n, false, func(i int) any {
+			e := &elem{N: i, S: strings.Repeat("<é>", i%7)}
+			if i == bad {
+				e.C = make(chan int) // json: unsupported type
+			}
+			return e
+		})
+		s.flush()
+		return b.String(), err
+	}
+	for _, n := range []int{2*chunkElems - 1, 2 * chunkElems, 2*chunkElems + 1, 20*chunkElems + 5} {
+		for _, bad := range []int{-1, 0, chunkElems - 1, chunkElems, n - 1} {
+			want, wantErr := write(1, n, bad)
+			for _, procs := range []int{2, 3, 8} {
+				got, err := write(procs, n, bad)
+				if got != want {
+					t.Errorf("n=%d bad=%d GOMAXPROCS=%d: output differs from the serial loop's (%d vs %d bytes)", n, bad, procs, len(got), len(want))
+				}
+				if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+					t.Errorf("n=%d bad=%d GOMAXPROCS=%d: error %v, want %v", n, bad, procs, err, wantErr)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkWriteJSON writes 10,000 findings, encoded on every core.
+func BenchmarkWriteJSON(b *testing.B) {
+	r := largeReport(10000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Write(io.Discard, FormatJSON, r, Options{}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -351,8 +351,11 @@ func TestSARIFStreamsWhatEncoderWrites(t *testing.T) {
 		"errors, no result": {r: &Report{Findings: []finding.Finding{}, Errors: []InputError{{Message: "x"}}}},
 		"edge":              {r: edgeReport(), opts: Options{Registry: testRegistry(t), SARIFRoot: "/work/repo"}},
 		"edge, truncated":   {r: edgeReport(), opts: Options{Registry: testRegistry(t)}, limit: 3},
+		"large":             {r: largeReport(5*chunkElems + 17), opts: Options{Registry: testRegistry(t)}},
+		"large, truncated":  {r: largeReport(5*chunkElems + 17), opts: Options{Registry: testRegistry(t)}, limit: 3*chunkElems + 1},
 	} {
 		t.Run(name, func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 			if tc.limit > 0 {
 				old := sarifMaxResults
 				sarifMaxResults = tc.limit

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"runtime"
 	"strings"
+	"sync"
 )
 
 // streamWriter writes a JSON document exactly as a json.Encoder with
@@ -48,7 +50,9 @@ func (s *streamWriter) value(depth int, v any) error {
 }
 
 // array writes an array of n elements nested depth levels deep, each given
-// by elem; null when isNil, as encoding/json writes a nil slice.
+// by elem; null when isNil, as encoding/json writes a nil slice. elem is
+// called in order on the calling goroutine; large arrays are encoded on
+// several goroutines (see encodeParallel).
 func (s *streamWriter) array(depth, n int, isNil bool, elem func(i int) any) error {
 	switch {
 	case isNil:
@@ -60,16 +64,108 @@ func (s *streamWriter) array(depth, n int, isNil bool, elem func(i int) any) err
 	}
 	s.raw("[")
 	indent := strings.Repeat("  ", depth+1)
-	for i := range n {
-		if i > 0 {
-			s.raw(",")
-		}
-		s.raw("\n" + indent)
-		if err := s.value(depth+1, elem(i)); err != nil {
+	if workers := min(runtime.GOMAXPROCS(0), maxEncoders); workers > 1 && n >= 2*chunkElems {
+		if err := s.encodeParallel(depth+1, n, elem, workers); err != nil {
 			return err
+		}
+	} else {
+		for i := range n {
+			if i > 0 {
+				s.raw(",")
+			}
+			s.raw("\n" + indent)
+			if err := s.value(depth+1, elem(i)); err != nil {
+				return err
+			}
 		}
 	}
 	s.raw("\n" + strings.Repeat("  ", depth) + "]")
+	return nil
+}
+
+// Parallel encoding: elements in chunks of chunkElems, on up to maxEncoders
+// goroutines, with at most two chunks per goroutine encoded ahead of the
+// writer, so memory stays bounded by the chunks in flight.
+const (
+	chunkElems  = 128
+	maxEncoders = 4
+)
+
+// chunk is a run of consecutive array elements and, once done is closed,
+// their encoding with the separators before each (or the error of the
+// first element that failed, and the encoding of those before it).
+type chunk struct {
+	first int // index of vals[0] in the array
+	vals  []any
+	buf   bytes.Buffer
+	err   error
+	done  chan struct{}
+}
+
+// encode writes c's elements as array elements depth levels deep, exactly
+// as the serial loop of array does.
+func (c *chunk) encode(depth int) {
+	defer close(c.done)
+	enc := json.NewEncoder(&c.buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent(strings.Repeat("  ", depth), "  ")
+	sep := "\n" + strings.Repeat("  ", depth)
+	for i, v := range c.vals {
+		if c.first+i > 0 {
+			c.buf.WriteString(",")
+		}
+		c.buf.WriteString(sep)
+		if err := enc.Encode(v); err != nil {
+			c.err = err
+			return
+		}
+		c.buf.Truncate(c.buf.Len() - 1) // Encode's newline
+	}
+}
+
+// encodeParallel writes the n elements of an array (after its "[") with
+// workers goroutines encoding chunks while this one gets the elements, in
+// order, and writes the encoded chunks, in order. On an error it writes
+// what precedes the failing element, as the serial loop does, and returns
+// the error.
+func (s *streamWriter) encodeParallel(depth, n int, elem func(i int) any, workers int) error {
+	work := make(chan *chunk, 2*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for c := range work {
+				c.encode(depth)
+			}
+		})
+	}
+	defer wg.Wait()
+	defer close(work)
+	var pending []*chunk // sent, not yet written, oldest first
+	write := func() error {
+		c := pending[0]
+		pending = pending[1:]
+		<-c.done
+		s.bw.Write(c.buf.Bytes())
+		return c.err
+	}
+	for first := 0; first < n; first += chunkElems {
+		c := &chunk{first: first, vals: make([]any, min(chunkElems, n-first)), done: make(chan struct{})}
+		for i := range c.vals {
+			c.vals[i] = elem(first + i)
+		}
+		if len(pending) == cap(work) {
+			if err := write(); err != nil {
+				return err
+			}
+		}
+		work <- c
+		pending = append(pending, c)
+	}
+	for len(pending) > 0 {
+		if err := write(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
