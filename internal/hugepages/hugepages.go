@@ -8,8 +8,8 @@
 // 2 MiB huge page replaces 512 of them. Linux gives huge pages to an
 // anonymous mapping only when the transparent_hugepage setting is "always"
 // or, in the common "madvise" setting, when the process has advised the
-// mapping with MADV_HUGEPAGE; the Go runtime no longer advises its heap
-// (Go 1.21.1 stopped, for long-running servers whose heap shrinks). A
+// mapping with MADV_HUGEPAGE; the Go runtime does not advise its heap
+// (it stopped after Go 1.21, for long-running servers whose heap shrinks). A
 // short-lived command whose heap only grows gains from it and loses little:
 // at most one partly used huge page of resident memory per 2 MiB of heap.
 //
