@@ -173,29 +173,7 @@ type objKey struct{ kind, ns, name string }
 // as kubectl apply would leave it, and reported.
 func (b *Builder) Build() (*Network, error) {
 	n := &Network{nsIndex: map[string]*Namespace{}}
-	var errs []error
-	last := map[objKey]int{}
-	for i, e := range b.objs {
-		m, err := metaOf(e.obj)
-		if err != nil {
-			continue
-		}
-		k := objKey{kindOf(e.obj), m.GetNamespace(), m.GetName()}
-		if j, ok := last[k]; ok {
-			errs = append(errs, &Error{Source: e.src, Object: k.kind + " " + k.ns + "/" + k.name, Err: fmt.Errorf("defined again (first at %s); the last definition is used", b.objs[j].src), Warning: true})
-		}
-		last[k] = i
-	}
-	objs := make([]entry, 0, len(last))
-	for i, e := range b.objs {
-		m, err := metaOf(e.obj)
-		if err != nil {
-			continue
-		}
-		if last[objKey{kindOf(e.obj), m.GetNamespace(), m.GetName()}] == i {
-			objs = append(objs, e)
-		}
-	}
+	objs, errs := b.latest()
 	// Controller owners, for grouping pods to their top owner.
 	owner := map[objKey]objKey{}
 	present := map[objKey]bool{}
@@ -289,6 +267,51 @@ func (b *Builder) Build() (*Network, error) {
 	sort.Slice(n.Namespaces, func(i, j int) bool { return n.Namespaces[i].Name < n.Namespaces[j].Name })
 	n.prepare()
 	return n, errors.Join(errs...)
+}
+
+// Validate reports what Build would, without building the network: the
+// objects given twice and the NetworkPolicies the API server would reject.
+// A caller that needs only the errors (the network turns out not to be
+// wanted) saves most of Build's work.
+func (b *Builder) Validate() error {
+	objs, errs := b.latest()
+	for _, e := range objs {
+		if o, ok := e.obj.(*networkingv1.NetworkPolicy); ok {
+			if _, perr := compilePolicy(o, e.src); perr != nil {
+				errs = append(errs, perr)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// latest returns the objects added, each (kind, namespace, name) once, the
+// last one given, in the order added, and a warning for each object given
+// again.
+func (b *Builder) latest() (objs []entry, errs []error) {
+	last := map[objKey]int{}
+	for i, e := range b.objs {
+		m, err := metaOf(e.obj)
+		if err != nil {
+			continue
+		}
+		k := objKey{kindOf(e.obj), m.GetNamespace(), m.GetName()}
+		if j, ok := last[k]; ok {
+			errs = append(errs, &Error{Source: e.src, Object: k.kind + " " + k.ns + "/" + k.name, Err: fmt.Errorf("defined again (first at %s); the last definition is used", b.objs[j].src), Warning: true})
+		}
+		last[k] = i
+	}
+	objs = make([]entry, 0, len(last))
+	for i, e := range b.objs {
+		m, err := metaOf(e.obj)
+		if err != nil {
+			continue
+		}
+		if last[objKey{kindOf(e.obj), m.GetNamespace(), m.GetName()}] == i {
+			objs = append(objs, e)
+		}
+	}
+	return objs, errs
 }
 
 func copyLabels(m map[string]string) map[string]string {

@@ -1,6 +1,7 @@
 package netpol
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -84,6 +86,37 @@ func TestTrim(t *testing.T) {
 		a, b := build(t, objs...), build(t, trimmed...)
 		if d := cmp.Diff(a.Connections(), b.Connections()); d != "" {
 			t.Fatalf("seed %d: (-full +trimmed):\n%s", seed, d)
+		}
+	}
+}
+
+// TestValidateReportsWhatBuildDoes gives Validate and Build the same
+// objects (duplicates, a policy the API server rejects, a rejected policy
+// replaced by a valid definition, a valid one replaced by a rejected one)
+// and expects the same errors, in the same order.
+func TestValidateReportsWhatBuildDoes(t *testing.T) {
+	bad := policy("a", "bad", &metav1.LabelSelector{MatchLabels: map[string]string{"k": "not a value!"}}, ingressOnly, nil, nil)
+	badCIDR := policy("b", "cidr", nil, ingressOnly, []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/33"}}}}}, nil)
+	good := policy("a", "bad", nil, ingressOnly, nil, nil)
+	cases := map[string][]runtime.Object{
+		"none":             {nsObj("a", nil), podObj("a", "p", nil), good},
+		"rejected":         {bad, badCIDR, podObj("a", "p", nil)},
+		"replaced by good": {bad, good},
+		"replaced by bad":  {good, bad},
+		"duplicates":       {nsObj("a", nil), nsObj("a", nil), podObj("a", "p", nil), podObj("a", "p", nil), badCIDR},
+	}
+	for name, objs := range cases {
+		var b Builder
+		for i, o := range objs {
+			b.Add(o, Source{File: "test.yaml", Line: i + 1})
+		}
+		_, berr := b.Build()
+		verr := b.Validate()
+		if fmt.Sprint(berr) != fmt.Sprint(verr) {
+			t.Errorf("%s: Validate() = %v, Build() error = %v", name, verr, berr)
+		}
+		if name != "none" && verr == nil {
+			t.Errorf("%s: no error", name)
 		}
 	}
 }

@@ -130,9 +130,9 @@ func (a *secretsAnalyzer) Finish(emit Emit, _ func(Problem)) {
 		for _, k := range b.rbac {
 			p.Add(k.obj, k.src)
 		}
-		ix := bundleIndex(p, a.live)
+		readers := secrets.NewReaderIndex(bundleIndex(p, a.live))
 		for _, s := range b.secrets {
-			subjects, grants := secrets.Readers(ix, s.ref.Namespace, s.ref.Name)
+			subjects, grants := readers.Readers(s.ref.Namespace, s.ref.Name)
 			key := fmt.Sprint(s.file, s.line, s.ref, subjects)
 			if len(subjects) == 0 || seen[key] {
 				continue

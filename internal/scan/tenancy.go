@@ -32,7 +32,10 @@ type tenancyAnalyzer struct {
 }
 
 type tenancyBundle struct {
-	net    netpol.Builder
+	net netpol.Builder
+	// pre tells when the bundle cannot have tenants; then its network is
+	// only validated, not built.
+	pre    tenancy.Precheck
 	quotas []tenancy.Located[*corev1.ResourceQuota]
 	lrs    []tenancy.Located[*corev1.LimitRange]
 	rcs    []tenancy.Located[*nodev1.RuntimeClass]
@@ -83,10 +86,11 @@ func (a *tenancyAnalyzer) Keep(o *Object) any {
 
 func (a *tenancyAnalyzer) Add(kept any, bundle int) {
 	for len(a.bundles) <= bundle {
-		a.bundles = append(a.bundles, &tenancyBundle{})
+		a.bundles = append(a.bundles, &tenancyBundle{pre: tenancy.Precheck{TenantLabel: a.label}})
 	}
 	b := a.bundles[bundle]
 	k := kept.(tenancyKept)
+	b.pre.Add(k.obj)
 	switch o := k.obj.(type) {
 	case *corev1.ResourceQuota:
 		b.quotas = append(b.quotas, tenancy.Located[*corev1.ResourceQuota]{Object: o, Source: k.src})
@@ -109,13 +113,20 @@ func (a *tenancyAnalyzer) Add(kept any, bundle int) {
 func (a *tenancyAnalyzer) Finish(emit Emit, problem func(Problem)) {
 	for i, b := range a.bundles {
 		a.bundles[i] = nil
-		n, err := b.net.Build()
-		for _, e := range unjoinErrs(err) {
-			var ne *netpol.Error
-			if errors.As(e, &ne) && !ne.Warning {
-				problem(Problem{File: ne.Source.File, Line: ne.Source.Line, Message: ne.Object + ": " + ne.Err.Error()})
+		report := func(err error) {
+			for _, e := range unjoinErrs(err) {
+				var ne *netpol.Error
+				if errors.As(e, &ne) && !ne.Warning {
+					problem(Problem{File: ne.Source.File, Line: ne.Source.Line, Message: ne.Object + ": " + ne.Err.Error()})
+				}
 			}
 		}
+		if !b.pre.MayBeActive() {
+			report(b.net.Validate())
+			continue
+		}
+		n, err := b.net.Build()
+		report(err)
 		if !tenancy.Active(n, a.label) {
 			continue
 		}

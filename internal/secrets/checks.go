@@ -304,24 +304,26 @@ func checkPod(spec *corev1.PodSpec, prefix string, out []Issue) []Issue {
 	ls := lists(spec)
 	for _, l := range ls {
 		for ci, name := range l.names {
-			cp := fmt.Sprintf("%sspec.%s[%d]", prefix, l.field, ci)
+			// Paths are made only for what is reported: most containers
+			// and variables give none.
+			cp := func() string { return prefix + "spec." + l.field + "[" + strconv.Itoa(ci) + "]" }
 			for ei, e := range l.env[ci] {
-				ep := fmt.Sprintf("%s.env[%d]", cp, ei)
+				ep := func() string { return cp() + ".env[" + strconv.Itoa(ei) + "]" }
 				if e.ValueFrom != nil {
 					if r := e.ValueFrom.SecretKeyRef; r != nil {
-						out = append(out, Issue{Rule: RuleSecretInEnv, Path: ep + ".valueFrom.secretKeyRef", Container: name,
+						out = append(out, Issue{Rule: RuleSecretInEnv, Path: ep() + ".valueFrom.secretKeyRef", Container: name,
 							Message: fmt.Sprintf("environment variable %s takes key %q of Secret %q", e.Name, r.Key, r.Name)})
 					}
 					continue
 				}
 				if m, ok := Credential(e.Name, e.Value); ok {
-					out = append(out, Issue{Rule: RuleEnvCredential, Path: ep + ".value", Container: name,
+					out = append(out, Issue{Rule: RuleEnvCredential, Path: ep() + ".value", Container: name,
 						Message: fmt.Sprintf("environment variable %s is set to a literal %s: %s", e.Name, m.Kind, m.Hint)})
 				}
 			}
 			for fi, f := range l.from[ci] {
 				if f.SecretRef != nil {
-					out = append(out, Issue{Rule: RuleSecretInEnv, Path: fmt.Sprintf("%s.envFrom[%d].secretRef", cp, fi), Container: name,
+					out = append(out, Issue{Rule: RuleSecretInEnv, Path: fmt.Sprintf("%s.envFrom[%d].secretRef", cp(), fi), Container: name,
 						Message: fmt.Sprintf("every key of Secret %q becomes an environment variable", f.SecretRef.Name)})
 				}
 			}
@@ -330,7 +332,7 @@ func checkPod(spec *corev1.PodSpec, prefix string, out []Issue) []Issue {
 				words []string
 			}{{"command", l.cmd[ci]}, {"args", l.args[ci]}} {
 				if i, m, ok := commandCredential(part.words); ok {
-					out = append(out, Issue{Rule: RuleCommandCredential, Path: fmt.Sprintf("%s.%s[%d]", cp, part.field, i), Container: name,
+					out = append(out, Issue{Rule: RuleCommandCredential, Path: fmt.Sprintf("%s.%s[%d]", cp(), part.field, i), Container: name,
 						Message: fmt.Sprintf("%s[%d] carries a literal %s: %s", part.field, i, m.Kind, m.Hint)})
 				}
 			}

@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubeward/kubeward/internal/manifest/manifesttest"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -154,4 +157,29 @@ func FuzzCredential(f *testing.F) {
 			t.Fatalf("hint %q is not redacted", m.Hint)
 		}
 	})
+}
+
+// BenchmarkFindFormat measures FindFormat on the values the scan benchmark
+// corpus gives it: ConfigMap data (property files) and environment values.
+func BenchmarkFindFormat(b *testing.B) {
+	var values []string
+	var size int64
+	for _, doc := range strings.Split(string(manifesttest.Corpus(1, 2000)), "---\n") {
+		var obj struct {
+			Data map[string]string `json:"data"`
+		}
+		if yaml.Unmarshal([]byte(doc), &obj) != nil {
+			continue
+		}
+		for _, v := range obj.Data {
+			values = append(values, v)
+			size += int64(len(v))
+		}
+	}
+	b.SetBytes(size)
+	for b.Loop() {
+		for _, v := range values {
+			FindFormat(v)
+		}
+	}
 }

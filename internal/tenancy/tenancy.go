@@ -17,8 +17,10 @@ import (
 	"text/tabwriter"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	nodev1 "k8s.io/api/node/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kubeward/kubeward/internal/finding"
 	"github.com/kubeward/kubeward/internal/netpol"
@@ -190,6 +192,59 @@ func Active(n *netpol.Network, tenantLabel string) bool {
 		}
 	}
 	return len(withPolicies) >= 2
+}
+
+// Precheck tells, from a bundle's objects as they come and before its
+// network is built, when Active cannot hold: no Namespace object carries
+// the tenant label or, without one, fewer than two Namespace objects have
+// NetworkPolicies in them. Building the network of a large bundle is the
+// costly part of judging it, and most bundles (applications, add-ons) have
+// no tenants. When MayBeActive is true, Active decides.
+type Precheck struct {
+	// TenantLabel is the label Active is given.
+	TenantLabel string
+	defined     map[string]bool
+	labelled    bool
+	policies    map[string]bool
+}
+
+// Add looks at one object of the bundle; other kinds than Namespace and
+// NetworkPolicy are ignored.
+func (p *Precheck) Add(obj runtime.Object) {
+	switch o := obj.(type) {
+	case *corev1.Namespace:
+		if slices.Contains(systemNamespaces, o.Name) {
+			return
+		}
+		if p.defined == nil {
+			p.defined = map[string]bool{}
+		}
+		p.defined[o.Name] = true
+		// The network gives every namespace the label naming it.
+		if _, ok := o.Labels[p.TenantLabel]; ok || p.TenantLabel == netpol.NamespaceLabel {
+			p.labelled = true
+		}
+	case *networkingv1.NetworkPolicy:
+		if p.policies == nil {
+			p.policies = map[string]bool{}
+		}
+		p.policies[o.Namespace] = true
+	}
+}
+
+// MayBeActive is false when Active is false for any network built from
+// the objects added; true when it may be true.
+func (p *Precheck) MayBeActive() bool {
+	if p.TenantLabel != "" {
+		return p.labelled
+	}
+	n := 0
+	for ns := range p.policies {
+		if p.defined[ns] {
+			n++
+		}
+	}
+	return n >= 2
 }
 
 // tenants maps tenant namespaces to their tenant.

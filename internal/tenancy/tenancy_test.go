@@ -1,6 +1,8 @@
 package tenancy
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -261,4 +263,68 @@ func TestBeyondNamespace(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
+}
+
+// TestPrecheckNeverHidesActive builds random bundles of namespaces (some
+// system, some labelled, some defined twice with other labels), policies
+// (some the API server rejects) and pods, and checks that whenever
+// Precheck says the bundle cannot be active, Active on the built network
+// agrees; and that Precheck lets through bundles that are active.
+func TestPrecheckNeverHidesActive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	names := []string{"a", "b", "c", "kube-system", "default"}
+	labels := []string{"", "tenant", netpol.NamespaceLabel}
+	var active, activeUnlabelled, skipped int
+	for range 10000 {
+		var objs []runtime.Object
+		for range rng.IntN(10) {
+			name := names[rng.IntN(len(names))]
+			switch rng.IntN(4) {
+			case 0:
+				objs = append(objs, ns(name, nil))
+			case 1:
+				objs = append(objs, ns(name, map[string]string{"tenant": "t-" + name}))
+			case 2:
+				p := defaultDeny(name, rng.IntN(2) == 0)
+				if rng.IntN(4) == 0 {
+					p.Spec.PodSelector.MatchLabels = map[string]string{"bad key!": "x"}
+				}
+				objs = append(objs, p)
+			default:
+				objs = append(objs, pod(name, "p", map[string]string{"app": "x"}))
+			}
+		}
+		label := labels[rng.IntN(len(labels))]
+		pre := Precheck{TenantLabel: label}
+		var b netpol.Builder
+		for i, o := range objs {
+			pre.Add(o)
+			b.Add(o, netpol.Source{File: "t.yaml", Line: i + 1})
+		}
+		n, _ := b.Build()
+		got := Active(n, label)
+		if got && label == "" {
+			activeUnlabelled++
+		} else if got {
+			active++
+		}
+		if !pre.MayBeActive() {
+			skipped++
+			if got {
+				t.Fatalf("label %q, objects %s: Precheck says inactive, Active says active", label, describe(objs))
+			}
+		}
+	}
+	if active < 100 || activeUnlabelled < 50 || skipped < 100 {
+		t.Fatalf("weak test: %d active bundles with a tenant label, %d without, %d skipped by Precheck (of 10000)", active, activeUnlabelled, skipped)
+	}
+}
+
+func describe(objs []runtime.Object) string {
+	var parts []string
+	for _, o := range objs {
+		m := o.(metav1.Object)
+		parts = append(parts, fmt.Sprintf("%T %s/%s %v", o, m.GetNamespace(), m.GetName(), m.GetLabels()))
+	}
+	return strings.Join(parts, "; ")
 }
