@@ -79,6 +79,10 @@ func TestTrim(t *testing.T) {
 	for seed := range uint64(50) {
 		r := rand.New(rand.NewPCG(seed, 1))
 		objs, _, _, _ := genInput(r)
+		objs = append(objs, &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "ns0", Name: "web", Annotations: map[string]string{"a": "b"}, Labels: map[string]string{"l": "v"}},
+			Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, Selector: map[string]string{"app": "web"}, Ports: []corev1.ServicePort{{Port: 80}}},
+		})
 		var trimmed []runtime.Object
 		for _, o := range objs {
 			trimmed = append(trimmed, Trim(o))
@@ -86,6 +90,28 @@ func TestTrim(t *testing.T) {
 		a, b := build(t, objs...), build(t, trimmed...)
 		if d := cmp.Diff(a.Connections(), b.Connections()); d != "" {
 			t.Fatalf("seed %d: (-full +trimmed):\n%s", seed, d)
+		}
+		if d := cmp.Diff(a.Services, b.Services); d != "" {
+			t.Fatalf("seed %d: services (-full +trimmed):\n%s", seed, d)
+		}
+		ignore := cmpopts.IgnoreFields(Namespace{}, "Object")
+		if d := cmp.Diff(a.Namespaces, b.Namespaces, ignore); d != "" {
+			t.Fatalf("seed %d: namespaces (-full +trimmed):\n%s", seed, d)
+		}
+		type pol struct {
+			ID              string
+			Ingress, Egress bool
+			Spec            networkingv1.NetworkPolicySpec
+			Source          Source
+		}
+		pols := func(n *Network) (out []pol) {
+			for _, p := range n.Policies {
+				out = append(out, pol{p.String(), p.Ingress, p.Egress, p.Object.Spec, p.Source})
+			}
+			return out
+		}
+		if d := cmp.Diff(pols(a), pols(b)); d != "" {
+			t.Fatalf("seed %d: policies (-full +trimmed):\n%s", seed, d)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -14,9 +15,20 @@ import (
 // template its labels, containers' names and ports, hostNetwork,
 // runtimeClassName, nodeSelector, tolerations and node affinity. A caller
 // that holds many objects until the end of a run (a scan) keeps them
-// small this way. Other objects are returned as they are.
+// small this way. Of a Service it keeps name, namespace, type and
+// selector; of a Namespace its name and labels; of a NetworkPolicy its
+// name, namespace and spec. Other objects are returned as they are.
 func Trim(o runtime.Object) runtime.Object {
 	switch x := o.(type) {
+	case *corev1.Service:
+		return &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: x.Name, Namespace: x.Namespace},
+			Spec:       corev1.ServiceSpec{Type: x.Spec.Type, Selector: x.Spec.Selector},
+		}
+	case *corev1.Namespace:
+		return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: x.Name, Labels: x.Labels}}
+	case *networkingv1.NetworkPolicy:
+		return &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: x.Name, Namespace: x.Namespace}, Spec: x.Spec}
 	case *corev1.Pod:
 		return &corev1.Pod{ObjectMeta: trimMeta(&x.ObjectMeta), Spec: trimSpec(&x.Spec)}
 	case *corev1.ReplicationController:

@@ -72,11 +72,11 @@ func (a *tenancyAnalyzer) Keep(o *Object) any {
 	src := netpol.Source{File: o.File, Line: o.Line}
 	switch o.Object.Object.(type) {
 	case *corev1.Pod, *corev1.ReplicationController, *appsv1.Deployment, *appsv1.ReplicaSet,
-		*appsv1.StatefulSet, *appsv1.DaemonSet, *batchv1.Job, *batchv1.CronJob:
+		*appsv1.StatefulSet, *appsv1.DaemonSet, *batchv1.Job, *batchv1.CronJob,
+		*corev1.Namespace, *corev1.Service, *networkingv1.NetworkPolicy:
 		// Held until Finish: keep only what the engine reads.
 		return tenancyKept{obj: netpol.Trim(o.Object.Object), src: src}
-	case *corev1.Namespace, *corev1.Service, *networkingv1.NetworkPolicy,
-		*corev1.ResourceQuota, *corev1.LimitRange, *corev1.ServiceAccount,
+	case *corev1.ResourceQuota, *corev1.LimitRange, *corev1.ServiceAccount,
 		*rbacv1.Role, *rbacv1.ClusterRole, *rbacv1.RoleBinding, *rbacv1.ClusterRoleBinding,
 		*nodev1.RuntimeClass, *corev1.Node, *storagev1.StorageClass:
 		return tenancyKept{obj: o.Object.Object, src: src, rsrc: rbacSource(o)}
