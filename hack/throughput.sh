@@ -8,8 +8,9 @@
 #   hack/throughput.sh [-n RUNS] [-objects N] [-per-file N]
 #
 # Each round runs every tool once, in turn (alternated, so that a change of
-# machine load hits all alike), all-core and then single-core (GOMAXPROCS=1
-# and, where taskset exists, pinned to CPU 0); the table gives medians of
+# machine load hits all alike; the order rotates from round to round),
+# all-core and then single-core (GOMAXPROCS=1 and, where taskset exists,
+# pinned to CPU 0); the table gives medians of
 # wall time, CPU-seconds (user+sys, measured by hack/runstat to the
 # millisecond), objects/s (corpus objects / wall) and CPU-seconds per MB of
 # YAML, and the ratios issue 9 sets targets for. kubeward also runs with
@@ -20,7 +21,7 @@
 # into the repository; the reference scanner and kubeward into a temp dir.
 # On a shared machine prefer the CPU-seconds: load inflates wall time more.
 set -euo pipefail
-runs=5 objects=5000 perfile=10
+runs=8 objects=5000 perfile=10
 while (( $# )); do
   case $1 in
     -n) runs=$2; shift 2 ;;
@@ -73,9 +74,16 @@ run_tool() {
   esac
 }
 echo "load before: $(uptime | sed 's/.*load average/load average/')" >&2
+# Round i starts at tool i mod 4 and goes round: over every 4 rounds each
+# tool runs once right after each other one. A fixed order is not fair on
+# a virtual machine that hands memory freed by one process back to its host:
+# the process after kube-score (the largest, about 200 MB) pays for taking
+# it back, page by page (see docs/performance.md, "Order of the runs").
 for cores in all 1; do
-  for ((i = 1; i <= runs; i++)); do
-    for t in "${tools[@]}"; do run_tool "$cores" "$t"; done
+  for ((i = 0; i < runs; i++)); do
+    for ((j = 0; j < ${#tools[@]}; j++)); do
+      run_tool "$cores" "${tools[(i + j) % ${#tools[@]}]}"
+    done
   done
 done
 load=$(uptime | sed 's/.*load average/load average/')

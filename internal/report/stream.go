@@ -141,15 +141,28 @@ func (s *streamWriter) encodeParallel(depth, n int, elem func(i int) any, worker
 	defer wg.Wait()
 	defer close(work)
 	var pending []*chunk // sent, not yet written, oldest first
+	// Written chunks are used again, so that their buffers, grown to a
+	// chunk's size, are not grown from nothing for every chunk.
+	var spare []*chunk
 	write := func() error {
 		c := pending[0]
 		pending = pending[1:]
 		<-c.done
 		s.bw.Write(c.buf.Bytes())
+		spare = append(spare, c)
 		return c.err
 	}
 	for first := 0; first < n; first += chunkElems {
-		c := &chunk{first: first, vals: make([]any, min(chunkElems, n-first)), done: make(chan struct{})}
+		m := min(chunkElems, n-first)
+		c := &chunk{}
+		if k := len(spare); k > 0 {
+			c, spare = spare[k-1], spare[:k-1]
+			c.buf.Reset()
+		}
+		if cap(c.vals) < m {
+			c.vals = make([]any, m)
+		}
+		c.first, c.vals, c.done = first, c.vals[:m], make(chan struct{})
 		for i := range c.vals {
 			c.vals[i] = elem(first + i)
 		}

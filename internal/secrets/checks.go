@@ -150,14 +150,17 @@ func checkConfigMap(cm *corev1.ConfigMap, out []Issue) []Issue {
 			continue
 		}
 		// A configuration file: look at its assignments.
-		for i, line := range strings.Split(v, "\n") {
-			name, val, ok := parseAssignment(line)
-			if !ok || !namedCredential(name, val) {
-				continue
+		for i, rest := 1, v; ; i++ {
+			line, after, more := strings.Cut(rest, "\n")
+			if name, val, ok := parseAssignment(line); ok && namedCredential(name, val) {
+				out = append(out, Issue{Rule: RuleConfigMapCredential, Path: path, Line: i,
+					Message: fmt.Sprintf("ConfigMap key %q sets %s to a literal credential: %s (line %d of the value)", k, name, Hint(val), i)})
+				break
 			}
-			out = append(out, Issue{Rule: RuleConfigMapCredential, Path: path, Line: i + 1,
-				Message: fmt.Sprintf("ConfigMap key %q sets %s to a literal credential: %s (line %d of the value)", k, name, Hint(val), i+1)})
-			break
+			if !more {
+				break
+			}
+			rest = after
 		}
 	}
 	return out
