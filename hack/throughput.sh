@@ -8,7 +8,7 @@
 #   hack/throughput.sh [-n RUNS] [-objects N] [-per-file N]
 #
 # Each round runs every tool once, in turn (alternated, so that a change of
-# machine load hits all alike; the order rotates from round to round),
+# machine load hits all alike; the order changes from round to round),
 # all-core and then single-core (GOMAXPROCS=1 and, where taskset exists,
 # pinned to CPU 0); the table gives medians of
 # wall time, CPU-seconds (user+sys, measured by hack/runstat to the
@@ -74,15 +74,21 @@ run_tool() {
   esac
 }
 echo "load before: $(uptime | sed 's/.*load average/load average/')" >&2
-# Round i starts at tool i mod 4 and goes round: over every 4 rounds each
-# tool runs once right after each other one. A fixed order is not fair on
-# a virtual machine that hands memory freed by one process back to its host:
-# the process after kube-score (the largest, about 200 MB) pays for taking
-# it back, page by page (see docs/performance.md, "Order of the runs").
+# The order changes from round to round as rows of a Williams design: over
+# every 4 rounds each tool runs right after each other tool once (within a
+# round). A fixed order, or a rotation of one, is not fair on a virtual
+# machine that hands memory freed by one process back to its host: the
+# process after kube-score (the largest, 125 MB resident) pays for taking it
+# back, page by page (see docs/performance.md, "Order of the runs").
+n=${#tools[@]} lo=1 hi=$(( ${#tools[@]} - 1 ))
+williams=(0)
+for ((k = 1; k < n; k++)); do
+  if (( k % 2 )); then williams+=("$lo"); lo=$((lo + 1)); else williams+=("$hi"); hi=$((hi - 1)); fi
+done
 for cores in all 1; do
   for ((i = 0; i < runs; i++)); do
-    for ((j = 0; j < ${#tools[@]}; j++)); do
-      run_tool "$cores" "${tools[(i + j) % ${#tools[@]}]}"
+    for w in "${williams[@]}"; do
+      run_tool "$cores" "${tools[(w + i) % n]}"
     done
   done
 done
