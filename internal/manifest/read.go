@@ -319,6 +319,9 @@ func (r *Reader) read(paths []string, fn func(*Object) error, onErr func(*Error)
 type consumed map[string]bool
 
 func (c consumed) has(path string) bool {
+	if len(c) == 0 {
+		return false // the common case: no Abs, which stats "." each time
+	}
 	abs, err := filepath.Abs(path)
 	return err == nil && c[abs]
 }
