@@ -63,6 +63,18 @@ func BenchmarkDecode(b *testing.B) {
 			})
 		})
 	}
+	// Each document parsed alone, as before parseBatch.
+	b.Run(fmt.Sprintf("manifest/workers=%d/unbatched", runtime.GOMAXPROCS(0)), func(b *testing.B) {
+		defer func(n int) { batchDocs = n }(batchDocs)
+		batchDocs = 1
+		r := &Reader{}
+		run(b, func() (int, error) {
+			n := 0
+			var bad error
+			err := r.ReadBytes("corpus.yaml", data, func(*Object) error { n++; return nil }, func(e *Error) { bad = e })
+			return n, errors.Join(err, bad)
+		})
+	})
 	b.Run("straightforward", func(b *testing.B) {
 		dec := scheme.Codecs.UniversalDeserializer()
 		run(b, func() (int, error) {

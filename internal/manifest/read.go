@@ -15,6 +15,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
@@ -55,6 +56,13 @@ type job struct {
 	reason  string
 	skip    *Skip // a file passed over unread
 
+	// batch, when set, holds consecutive documents of one file, in order,
+	// and src their whole text; the job is otherwise empty: its documents
+	// are decoded and delivered in turn (see parseBatch).
+	batch []*job
+	// tree is the document's parse when parseBatch made it.
+	tree *yaml.Node
+
 	events []event
 	doc    *doc
 	class  docClass
@@ -72,6 +80,18 @@ const (
 	classOther                    // something else
 	classIO                       // an I/O problem: always reported, no say
 )
+
+// runJob decodes j, or each document of a batch job, with dc.
+func (dc *decoder) runJob(j *job) {
+	if j.batch == nil {
+		dc.run(j)
+		return
+	}
+	parseBatch(j)
+	for _, d := range j.batch {
+		dc.run(d)
+	}
+}
 
 // run decodes j with dc, leaving the results in j.
 func (dc *decoder) run(j *job) {
@@ -98,8 +118,9 @@ func (dc *decoder) run(j *job) {
 			}
 		}
 		if dc.checkDoc(file, j.src, line0, j.isJSON) == nil {
-			dc.decodeDoc(file, j.src, line0, j.isJSON)
+			dc.decodeDoc(file, j.src, j.tree, line0, j.isJSON)
 		}
+		j.tree = nil
 		if line0 != j.line0 {
 			// A parser may place an error before the "# Source:" line;
 			// such an error is placed in the stream instead.
@@ -149,6 +170,19 @@ type deliverer struct {
 	moreLine  int
 	why       string
 	brokenWhy string
+}
+
+// deliverJob delivers j, or each document of a batch job in turn.
+func (dv *deliverer) deliverJob(j *job) error {
+	if j.batch == nil {
+		return dv.deliver(j)
+	}
+	for _, d := range j.batch {
+		if err := dv.deliver(d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deliver passes j's results on and then drops the parsed tree of its
@@ -237,8 +271,8 @@ func (r *Reader) run(produce func(sink func(*job) error) error, fn func(*Object)
 	if workers == 1 {
 		dc := &decoder{prepare: r.Prepare}
 		return produce(func(j *job) error {
-			dc.run(j)
-			return dv.deliver(j)
+			dc.runJob(j)
+			return dv.deliverJob(j)
 		})
 	}
 	jobs := make(chan *job, workers)
@@ -254,7 +288,7 @@ func (r *Reader) run(produce func(sink func(*job) error) error, fn func(*Object)
 		wg.Go(func() {
 			dc := &decoder{prepare: r.Prepare}
 			for j := range jobs {
-				dc.run(j)
+				dc.runJob(j)
 				close(j.ready)
 			}
 		})
@@ -291,7 +325,7 @@ func (r *Reader) run(produce func(sink func(*job) error) error, fn func(*Object)
 	defer stop()
 	for j := range order {
 		<-j.ready
-		if err := dv.deliver(j); err != nil {
+		if err := dv.deliverJob(j); err != nil {
 			return err
 		}
 	}
@@ -584,6 +618,7 @@ func readData(name string, data []byte, isJSON, walked bool, sink func(*job) err
 		return readJSON(name, data, walked, sink)
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
+	b := batcher{sink: sink, data: data}
 	start, startLine, line := 0, 1, 1
 	for i := 0; i < len(data); {
 		end := bytes.IndexByte(data[i:], '\n')
@@ -593,7 +628,7 @@ func readData(name string, data []byte, isJSON, walked bool, sink func(*job) err
 			end += i + 1
 		}
 		if isMarker(data[i:end], '-') && i > start {
-			if err := sink(&job{file: name, src: data[start:i:i], line0: startLine, walked: walked}); err != nil {
+			if err := b.add(&job{file: name, src: data[start:i:i], line0: startLine, walked: walked}, start); err != nil {
 				return err
 			}
 			start, startLine = i, line
@@ -601,7 +636,7 @@ func readData(name string, data []byte, isJSON, walked bool, sink func(*job) err
 		line++
 		if isMarker(data[i:end], '.') {
 			// "..." ends a document; what follows starts another.
-			if err := sink(&job{file: name, src: data[start:end:end], line0: startLine, walked: walked}); err != nil {
+			if err := b.add(&job{file: name, src: data[start:end:end], line0: startLine, walked: walked}, start); err != nil {
 				return err
 			}
 			start, startLine = end, line
@@ -609,9 +644,58 @@ func readData(name string, data []byte, isJSON, walked bool, sink func(*job) err
 		i = end
 	}
 	if start < len(data) {
-		return sink(&job{file: name, src: data[start:len(data):len(data)], line0: startLine, walked: walked})
+		if err := b.add(&job{file: name, src: data[start:len(data):len(data)], line0: startLine, walked: walked}, start); err != nil {
+			return err
+		}
 	}
+	return b.flush()
+}
+
+// Batches of consecutive YAML documents of a file, parsed together (see
+// parseBatch): at most batchDocs documents and batchBytes bytes each.
+// batchDocs is a variable so that tests can compare reading with batches
+// and without (1).
+var batchDocs = 8
+
+const batchBytes = 128 << 10
+
+// batcher groups the document jobs of a file held in memory into batch
+// jobs: runs of consecutive documents, whose text is one slice of data.
+type batcher struct {
+	sink  func(*job) error
+	data  []byte
+	docs  []*job
+	start int // offset in data of docs[0]
+	end   int // offset in data just after the last document
+}
+
+// add adds the document j, which starts at offset start of data.
+func (b *batcher) add(j *job, start int) error {
+	if len(b.docs) > 0 && (len(b.docs) == batchDocs || start+len(j.src)-b.start > batchBytes) {
+		if err := b.flush(); err != nil {
+			return err
+		}
+	}
+	if len(b.docs) == 0 {
+		b.start = start
+	}
+	b.docs = append(b.docs, j)
+	b.end = start + len(j.src)
 	return nil
+}
+
+// flush sinks the documents added since the last flush: one job alone, or
+// a batch job.
+func (b *batcher) flush() error {
+	docs := b.docs
+	b.docs = nil
+	switch len(docs) {
+	case 0:
+		return nil
+	case 1:
+		return b.sink(docs[0])
+	}
+	return b.sink(&job{file: docs[0].file, walked: docs[0].walked, src: b.data[b.start:b.end:b.end], batch: docs})
 }
 
 // readStream reads one file (or stdin) that is not held in memory. YAML is
