@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -31,8 +32,13 @@ func batchesOf(t testing.TB, data []byte) []*job {
 // returns how many documents got their tree from the batch.
 func checkBatches(t testing.TB, name string, data []byte) int {
 	t.Helper()
+	return checkBatchJobs(t, name, batchesOf(t, data))
+}
+
+func checkBatchJobs(t testing.TB, name string, batches []*job) int {
+	t.Helper()
 	n := 0
-	for _, b := range batchesOf(t, data) {
+	for _, b := range batches {
 		parseBatch(b)
 		set := 0
 		for _, d := range b.batch {
@@ -144,6 +150,31 @@ func TestParseBatchRealWorld(t *testing.T) {
 	}
 }
 
+// TestParseBatchStream checks the batches of a stream (standard input),
+// whose documents are copied into one buffer per batch.
+func TestParseBatchStream(t *testing.T) {
+	data := []byte(strings.Repeat(helmOutput+"---\n"+fieldDoc, 5) + "...\n# a comment-only document\n---\n" + fieldDoc)
+	var batches []*job
+	docs := 0
+	err := readStream(StdinName, bytes.NewReader(data), false, false, false, func(j *job) error {
+		if j.batch != nil {
+			batches = append(batches, j)
+			docs += len(j.batch)
+		} else if j.src != nil {
+			docs++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := checkBatchJobs(t, "stdin", batches)
+	if n == 0 || len(batches) < 2 {
+		t.Fatalf("%d batches, %d of %d documents parsed in batches: the stream's batch path is not exercised", len(batches), n, docs)
+	}
+	t.Logf("%d batches, %d of %d documents parsed in batches", len(batches), n, docs)
+}
+
 // TestParseBatchDeclines covers what parseBatch leaves to parsing alone.
 func TestParseBatchDeclines(t *testing.T) {
 	for name, src := range map[string]string{
@@ -197,20 +228,30 @@ func FuzzParseBatch(f *testing.F) {
 			objs []string
 			errs []string
 		}
-		read := func() result {
+		// From memory (a file) and as a stream (standard input), whose
+		// batches are copied together from the documents.
+		read := func(stdin bool) result {
 			var r result
-			_ = Decode("f.yaml", data, func(o *Object) error {
+			fn := func(o *Object) error {
 				r.objs = append(r.objs, o.File+":"+strconv.Itoa(o.Line)+" "+o.Kind+" "+o.Namespace+"/"+o.Name+" "+strconv.Itoa(o.FieldLine("metadata.name")))
 				return nil
-			}, func(e *Error) { r.errs = append(r.errs, e.Error()) })
+			}
+			onErr := func(e *Error) { r.errs = append(r.errs, e.Error()) }
+			if stdin {
+				_ = (&Reader{Stdin: bytes.NewReader(data)}).Read([]string{"-"}, fn, onErr)
+			} else {
+				_ = Decode("f.yaml", data, fn, onErr)
+			}
 			return r
 		}
-		with := read()
+		withFile, withStdin := read(false), read(true)
 		defer func(n int) { batchDocs = n }(batchDocs)
 		batchDocs = 1
-		without := read()
-		if !reflect.DeepEqual(with, without) {
-			t.Fatalf("reading with batches:\n%v\nwithout:\n%v", with, without)
+		if without := read(false); !reflect.DeepEqual(withFile, without) {
+			t.Fatalf("reading with batches:\n%v\nwithout:\n%v", withFile, without)
+		}
+		if without := read(true); !reflect.DeepEqual(withStdin, without) {
+			t.Fatalf("reading standard input with batches:\n%v\nwithout:\n%v", withStdin, without)
 		}
 	})
 }

@@ -791,6 +791,18 @@ func parseBatch(j *job) {
 	if bytes.IndexByte(src, 0) >= 0 || !utf8.Valid(src) || hasDirective(src) {
 		return
 	}
+	// The documents must be src, in order, each starting on the line its
+	// line0 says, for the lines to be shifted right.
+	off := 0
+	for _, d := range j.batch {
+		if len(d.src) == 0 || off+len(d.src) > len(src) || &src[off] != &d.src[0] || d.line0-j.batch[0].line0 != bytes.Count(src[:off], []byte{'\n'}) {
+			return
+		}
+		off += len(d.src)
+	}
+	if off != len(src) {
+		return
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	trees := make([]*yaml.Node, 0, len(j.batch))
 	for {

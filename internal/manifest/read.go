@@ -660,28 +660,31 @@ var batchDocs = 8
 
 const batchBytes = 128 << 10
 
-// batcher groups the document jobs of a file held in memory into batch
-// jobs: runs of consecutive documents, whose text is one slice of data.
+// batcher groups the document jobs of a file into batch jobs: runs of
+// consecutive documents, whose text is one slice. The documents of a file
+// held in memory are slices of it (data); those of a stream are copied
+// into one buffer when the batch is complete.
 type batcher struct {
 	sink  func(*job) error
-	data  []byte
+	data  []byte // the file, when held in memory
 	docs  []*job
+	size  int // bytes in docs
 	start int // offset in data of docs[0]
-	end   int // offset in data just after the last document
 }
 
-// add adds the document j, which starts at offset start of data.
+// add adds the document j, which starts at offset start of data (-1 for a
+// stream's document, which follows the previous one).
 func (b *batcher) add(j *job, start int) error {
-	if len(b.docs) > 0 && (len(b.docs) == batchDocs || start+len(j.src)-b.start > batchBytes) {
+	if len(b.docs) > 0 && (len(b.docs) == batchDocs || b.size+len(j.src) > batchBytes) {
 		if err := b.flush(); err != nil {
 			return err
 		}
 	}
 	if len(b.docs) == 0 {
-		b.start = start
+		b.start, b.size = start, 0
 	}
 	b.docs = append(b.docs, j)
-	b.end = start + len(j.src)
+	b.size += len(j.src)
 	return nil
 }
 
@@ -696,7 +699,18 @@ func (b *batcher) flush() error {
 	case 1:
 		return b.sink(docs[0])
 	}
-	return b.sink(&job{file: docs[0].file, walked: docs[0].walked, src: b.data[b.start:b.end:b.end], batch: docs})
+	var src []byte
+	if b.start >= 0 {
+		src = b.data[b.start : b.start+b.size : b.start+b.size]
+	} else {
+		src = make([]byte, 0, b.size)
+		for _, d := range docs {
+			n := len(src)
+			src = append(src, d.src...)
+			d.src = src[n:len(src):len(src)]
+		}
+	}
+	return b.sink(&job{file: docs[0].file, walked: docs[0].walked, src: src, batch: docs})
 }
 
 // readStream reads one file (or stdin) that is not held in memory. YAML is
@@ -726,17 +740,21 @@ func readStream(name string, rd io.Reader, isJSON, sniff, walked bool, sink func
 		return readJSON(name, data, walked, sink)
 	}
 	s := splitter{br: br}
+	b := batcher{sink: sink}
 	for {
 		src, line0, err := s.next()
 		if len(src) > 0 {
-			if serr := sink(&job{file: name, src: src, line0: line0, walked: walked}); serr != nil {
+			if serr := b.add(&job{file: name, src: src, line0: line0, walked: walked}, -1); serr != nil {
 				return serr
 			}
 		}
 		if err == io.EOF {
-			return nil
+			return b.flush()
 		}
 		if err != nil {
+			if ferr := b.flush(); ferr != nil {
+				return ferr
+			}
 			return sink(&job{err: &Error{File: name, Line: s.line, Err: err}, walked: walked})
 		}
 	}
