@@ -184,7 +184,7 @@ const kustomizeGroup = "kustomize.config.k8s.io"
 // tree, when not nil, is src already parsed (see parseBatch).
 func (dc *decoder) decodeDoc(file string, src []byte, tree *yaml.Node, line0 int, isJSON bool) {
 	n, err := tree, error(nil)
-	if n == nil {
+	if tree == nil {
 		n, err = parseDoc(src, isJSON)
 	}
 	if err != nil {

@@ -117,7 +117,8 @@ func (dc *decoder) run(j *job) {
 				file, line0 = f, l
 			}
 		}
-		if dc.checkDoc(file, j.src, line0, j.isJSON) == nil {
+		// A tree from parseBatch comes from text already checked whole.
+		if j.tree != nil || dc.checkDoc(file, j.src, line0, j.isJSON) == nil {
 			dc.decodeDoc(file, j.src, j.tree, line0, j.isJSON)
 		}
 		j.tree = nil
